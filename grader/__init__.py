@@ -1,0 +1,25 @@
+"""factor-six's grader: runs a learner's app the way a twelve-factor platform does, then says what broke.
+
+Imports stay lazy so that ``python -m grader`` and the fork server start fast.
+"""
+from __future__ import annotations
+
+__all__ = ["check", "assert_check", "launch"]
+
+
+def check(exercise: str, path=".", *names: str, seed: int = 0, **options):
+    """Grade ``path`` (an app folder or a notebook) on some or all checks of ``exercise``; a Report."""
+    from .grading import grade
+    return grade(exercise, path, names or None, seed=seed, **options)
+
+
+def assert_check(exercise: str, name: str, path=".", seed: int = 0, **options):
+    """Run one check (for nbgrader test cells): raise AssertionError carrying its feedback if it fails."""
+    from .grading import assert_passes
+    return assert_passes(exercise, name, path, seed=seed, **options)
+
+
+def launch(path=".", workers: int = 3, **options):
+    """Run an app as a cluster for a live demo: ``with launch("app/") as cluster: cluster.post(...)``."""
+    from .demo import launch as _launch
+    return _launch(path, workers, **options)

@@ -1,0 +1,33 @@
+"""Composing learner-facing feedback: what the grader did, what it saw, why it breaks factor VI,
+what to do next, and the worker's own last log lines."""
+from __future__ import annotations
+
+from ..http import Response
+
+
+def explain(did: str, saw: str, why: str, fix: str, logs: list | None = None) -> str:
+    parts = [did, saw, why, fix]
+    for incarnation in logs or []:
+        tail = incarnation.stderr_tail()
+        if tail:
+            parts.append(f"Last lines of {incarnation.name}'s stderr (pid {incarnation.pid}):\n"
+                         + _indent(tail))
+    return "\n".join(part.strip() for part in parts if part)
+
+
+def _indent(text: str) -> str:
+    return "\n".join("    " + line for line in text.splitlines())
+
+
+class ContractError(Exception):
+    """A response that does not follow the exercise's HTTP contract; the message is the feedback."""
+
+    def __init__(self, response: Response, expected: str, incarnation=None):
+        self.response = response
+        did = f"The grader sent {response.method} {response.path} to {response.worker}."
+        if response.status is None:
+            saw = f"The request failed: {response.error}."
+        else:
+            saw = f"It returned {response.status} with body {response.body[:300]!r}."
+        fix = f"The exercise expects {expected}. Fix the endpoint and run the check again."
+        super().__init__(explain(did, saw, "", fix, [incarnation] if incarnation else []))

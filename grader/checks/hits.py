@@ -1,0 +1,192 @@
+"""Checks for the ``hits`` exercise: one counter, shared by every worker, that survives anything.
+
+Each check counts from a baseline it reads first, so an app that starts from another number is not
+penalised; what matters is that every acknowledged hit is counted exactly once, everywhere.
+"""
+from __future__ import annotations
+
+from ..faults import burst as send_burst
+from ..local_state import findings, leftover_scratch
+from .base import Check, Scenario, Verdict
+from .feedback import ContractError, explain
+
+SHAPE = 'a 200 response with JSON like {"hits": 3}'
+STORE = "Keep the count in the backing store at REDIS_URL (INCR) or DATABASE_URL."
+BURST_SIZE = 40
+BURST_CONCURRENCY = 8
+STORE_LATENCY = 0.002  # seconds each way, like a store on another host
+
+
+def hits_of(scenario: Scenario, response) -> int:
+    data = response.json()
+    value = data.get("hits") if isinstance(data, dict) else None
+    if response.status != 200 or not isinstance(value, int) or isinstance(value, bool):
+        incarnation = scenario.cluster.workers[response.worker].current
+        raise ContractError(response, SHAPE, incarnation)
+    return value
+
+
+def read_everywhere(scenario: Scenario) -> dict[str, int]:
+    cluster = scenario.cluster
+    return {name: hits_of(scenario, cluster.get("/hits", worker=name)) for name in cluster.serving()}
+
+
+def post(scenario: Scenario, count: int) -> list[str]:
+    """POST /hits ``count`` times as routed; return the workers that took them."""
+    return [_checked_post(scenario).worker for _ in range(count)]
+
+
+def _checked_post(scenario: Scenario, **options):
+    response = scenario.cluster.post("/hits", **options)
+    hits_of(scenario, response)
+    return response
+
+
+def _spread(workers: list[str]) -> str:
+    counts: dict[str, int] = {}
+    for name in workers:
+        counts[name] = counts.get(name, 0) + 1
+    return ", ".join(f"{n} to {name}" for name, n in counts.items())
+
+
+def _disagreement(seen: dict[str, int], expected: int) -> str:
+    return ", ".join(f"{name} said {value}" for name, value in seen.items()) + f" (expected {expected} everywhere)"
+
+
+def agreement(scenario: Scenario) -> Verdict:
+    cluster = scenario.cluster
+    base = hits_of(scenario, cluster.get("/hits", worker="web.1"))
+    took = post(scenario, 2 * len(cluster.serving()))
+    seen = read_everywhere(scenario)
+    expected = base + len(took)
+    if all(value == expected for value in seen.values()):
+        return Verdict(True, f"{len(took)} POST /hits spread over {len(seen)} workers; every worker then counted {expected}.")
+    return Verdict(False, explain(
+        f"The grader sent {len(took)} POST /hits requests ({_spread(took)}), then GET /hits to every worker.",
+        f"The workers disagree: {_disagreement(seen, expected)}.",
+        "Each worker only sees the hits it handled itself, so the count lives inside each process "
+        "(in memory or on its private disk). Factor VI: processes share nothing, and anything that "
+        "must be shared lives in a backing service.",
+        STORE))
+
+
+def restart_all(scenario: Scenario) -> Verdict:
+    cluster = scenario.cluster
+    base = hits_of(scenario, cluster.get("/hits", worker="web.1"))
+    took = post(scenario, 5)
+    cluster.restart_all()
+    seen = read_everywhere(scenario)
+    expected = base + len(took)
+    slow = [i.name for w in cluster.workers.values() for i in w.incarnations if i.killed_after_term]
+    note = (f"\nNote: {', '.join(slow)} ignored SIGTERM and had to be killed; a process should exit "
+            "promptly when the platform asks it to.") if slow else ""
+    if all(value == expected for value in seen.values()):
+        return Verdict(True, f"5 hits, then every worker restarted; all {len(seen)} fresh workers counted {expected}.{note}")
+    return Verdict(False, explain(
+        f"The grader sent 5 POST /hits requests ({_spread(took)}), restarted every worker (SIGTERM, "
+        "as a deploy or the daily restart does), then sent GET /hits to each fresh worker.",
+        f"The count did not survive: {_disagreement(seen, expected)}.",
+        "A restarted process starts with empty memory and an empty private disk. Factor VI: a "
+        "process may be replaced at any moment, so nothing it keeps locally can be relied on.",
+        STORE) + note)
+
+
+def crash(scenario: Scenario) -> Verdict:
+    cluster = scenario.cluster
+    base = hits_of(scenario, cluster.get("/hits", worker="web.1"))
+    took = post(scenario, 4)
+    _checked_post(scenario, worker="web.2")
+    victim = cluster.workers["web.2"].current
+    cluster.crash("web.2")
+    seen = read_everywhere(scenario)
+    expected = base + len(took) + 1
+    if all(value == expected for value in seen.values()):
+        return Verdict(True, f"web.2 was killed right after acknowledging a hit; every worker still counted {expected}.")
+    return Verdict(False, explain(
+        f"The grader sent 5 POST /hits requests (the last to web.2), killed web.2 (pid {victim.pid}) "
+        "with SIGKILL straight after it answered, let it start again, then read GET /hits everywhere.",
+        f"Hits were lost: {_disagreement(seen, expected)}.",
+        "SIGKILL gives a process no chance to save anything, and a crash can happen at any moment. "
+        "Factor VI: a hit is only safe once it is in the backing service, before the response is sent.",
+        STORE))
+
+
+def random_routing(scenario: Scenario) -> Verdict:
+    cluster = scenario.cluster
+    expected = hits_of(scenario, cluster.get("/hits"))
+    trail = []
+    for step in range(24):
+        if (step * 7 + scenario.seed) % 3:
+            response = _checked_post(scenario)
+            expected += 1
+        else:
+            response = cluster.get("/hits")
+        got = hits_of(scenario, response)
+        trail.append(response.describe())
+        if got != expected:
+            return Verdict(False, explain(
+                f"The grader sent a seeded random mix of POST and GET /hits, each to a randomly chosen worker (seed {scenario.seed}).",
+                "Request by request:\n" + "\n".join("    " + line for line in trail[-6:])
+                + f"\nThe last one should have said {expected}.",
+                "A router may send any request to any worker; a count that depends on which worker "
+                "answers is kept in that worker, not shared.",
+                STORE))
+    return Verdict(True, f"24 randomly routed requests (seed {scenario.seed}) all saw the right count.")
+
+
+def burst(scenario: Scenario) -> Verdict:
+    cluster = scenario.cluster
+    base = hits_of(scenario, cluster.get("/hits", worker="web.1"))
+    scenario.platform.set_store_latency(STORE_LATENCY)
+    try:
+        replies = send_burst(cluster, "POST", "/hits", BURST_SIZE, concurrency=BURST_CONCURRENCY)
+    finally:
+        scenario.platform.set_store_latency(0.0)
+    for reply in replies:
+        hits_of(scenario, reply)
+    final = hits_of(scenario, cluster.get("/hits", worker="web.1"))
+    lost = base + BURST_SIZE - final
+    if lost == 0:
+        return Verdict(True, f"{BURST_SIZE} concurrent hits across {len(cluster.serving())} workers; none was lost.")
+    values = [reply.json()["hits"] for reply in replies]
+    repeats = len(values) - len(set(values))
+    return Verdict(False, explain(
+        f"The grader sent {BURST_SIZE} POST /hits at once from {BURST_CONCURRENCY} clients, spread over "
+        f"{len(cluster.serving())} workers (with {STORE_LATENCY * 1000:g} ms of network latency to the store, as between real hosts).",
+        f"All {BURST_SIZE} were acknowledged, but the count grew from {base} to {final}: {lost} hits were lost"
+        + (f", and {repeats} responses repeated a number another request had already returned." if repeats else "."),
+        "Two workers read the same value, each added one, and the second write overwrote the first "
+        "(a lost update). Many processes share the store at once; that is the point of factor VI, so "
+        "every change must be atomic in the store itself.",
+        "Let the store do the increment: INCR in Redis, or UPDATE ... SET hits = hits + 1 (in one "
+        "transaction) in SQL, and return the value it gives back."))
+
+
+def no_local_disk(scenario: Scenario) -> Verdict:
+    cluster = scenario.cluster
+    post(scenario, 6)
+    read_everywhere(scenario)
+    platform = scenario.platform
+    from ..events import LocalWrite
+    found = findings(cluster, platform.bus.events(LocalWrite), [platform.sqlite.directory]) + leftover_scratch(cluster)
+    if not found:
+        return Verdict(True, "No worker wrote anything to its local disk.")
+    listed = "\n".join("    " + finding.describe() for finding in found[:8])
+    return Verdict(False, explain(
+        "The grader sent 6 POST /hits and a GET /hits to every worker, and recorded every file the app's code wrote.",
+        "The app kept data on local disk:\n" + listed,
+        "Local disk is only scratch space for a single request: on a real platform it is private to one "
+        "process and wiped whenever the process restarts, so other workers never see it. Factor VI: "
+        "anything that must persist lives in a backing service.",
+        STORE + " Use the exact URL from the environment; don't build a file path of your own."))
+
+
+CHECKS = [
+    Check("agreement", "Every worker sees the same count", 2, agreement),
+    Check("restart_all", "The count survives a restart of every worker", 2, restart_all),
+    Check("no_local_disk", "Nothing is kept on local disk", 1, no_local_disk),
+    Check("random_routing", "Randomly routed requests see one count", 1, random_routing, hidden=True,
+          policy="random"),
+    Check("crash", "A crash (SIGKILL) loses no acknowledged hit", 2, crash, hidden=True),
+    Check("burst", "No lost updates under a concurrent burst", 2, burst, hidden=True),
+]

@@ -1,0 +1,139 @@
+"""A running app: named workers per process type, a router in front, and a log of every request.
+
+The cluster is the platform's dyno manager for one scenario. It starts workers through the fork
+server, sends requests to the serving ones by the routing policy, and records what happened.
+"""
+from __future__ import annotations
+
+import itertools
+import threading
+from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
+from typing import Callable
+
+from .events import EventBus
+from .http import Response, send
+from .routing import Router
+from .worker import Incarnation, Worker
+
+GRACEFUL_TIMEOUT = 3.0
+
+
+@dataclass
+class Client:
+    """One user agent: a name for sticky routing and its own cookie jar."""
+
+    name: str = "default"
+    cookies: SimpleCookie = field(default_factory=SimpleCookie)
+
+
+class Cluster:
+    def __init__(self, bus: EventBus, launch: Callable[[Worker, int], Incarnation], router: Router,
+                 process_types: dict[str, list[str]], boot_timeout: float):
+        self.bus = bus
+        self.router = router
+        self.process_types = process_types
+        self.boot_timeout = boot_timeout
+        self._launch = launch
+        self.workers: dict[str, Worker] = {}
+        self.log: list[Response] = []
+        self._seq = itertools.count(1)
+        self._lock = threading.Lock()
+        self.default_client = Client()
+
+    # -- supervision -------------------------------------------------------------------------
+    def scale(self, kind: str, count: int) -> None:
+        """Start or stop workers of one type until exactly ``count`` run (new ones wait until ready)."""
+        if kind not in self.process_types:
+            raise ValueError(f"the Procfile has no process type {kind!r}")
+        names = [name for name, worker in self.workers.items() if worker.kind == kind]
+        for name in names[count:]:
+            worker = self.workers.pop(name)
+            worker.stop(worker.current)
+        started = []
+        for index in range(len(names) + 1, count + 1):
+            worker = Worker(f"{kind}.{index}", kind, self.bus, self._launch, GRACEFUL_TIMEOUT)
+            self.workers[worker.name] = worker
+            started.append((worker, worker.begin()))
+        for worker, incarnation in started:
+            worker.wait_ready(incarnation, self.boot_timeout)
+
+    def start(self, counts: dict[str, int]) -> None:
+        """Order every process at once, then wait for each: boots overlap on every core."""
+        pending = []
+        for kind, count in counts.items():
+            if kind not in self.process_types:
+                raise ValueError(f"the Procfile has no process type {kind!r}")
+            for index in range(1, count + 1):
+                worker = Worker(f"{kind}.{index}", kind, self.bus, self._launch, GRACEFUL_TIMEOUT)
+                self.workers[worker.name] = worker
+                pending.append((worker, worker.begin()))
+        for worker, incarnation in pending:
+            worker.wait_ready(incarnation, self.boot_timeout)
+
+    def restart(self, name: str) -> Incarnation:
+        """Deploy-style restart: SIGTERM the old process, boot a fresh one, return when it serves."""
+        worker = self.workers[name]
+        worker.stop(worker.current, wait=False)
+        incarnation = worker.begin()
+        worker.wait_ready(incarnation, self.boot_timeout)
+        return incarnation
+
+    def crash(self, name: str) -> Incarnation:
+        """SIGKILL a worker (no chance to clean up), then let the platform start it again."""
+        worker = self.workers[name]
+        worker.kill(worker.current)
+        incarnation = worker.begin()
+        worker.wait_ready(incarnation, self.boot_timeout)
+        return incarnation
+
+    def restart_all(self) -> None:
+        """Every worker at once, as a new release or the daily restart does."""
+        fresh = []
+        for worker in self.workers.values():
+            worker.stop(worker.current, wait=False)
+            fresh.append((worker, worker.begin()))
+        for worker, incarnation in fresh:
+            worker.wait_ready(incarnation, self.boot_timeout)
+
+    def close(self) -> None:
+        """SIGKILL every incarnation still alive and wait for each exit report."""
+        for worker in self.workers.values():
+            worker.join_background()
+            for incarnation in worker.incarnations:
+                if incarnation.exit_code is None:
+                    worker.kill(incarnation)
+
+    # -- traffic -----------------------------------------------------------------------------
+    def serving(self, kind: str = "web") -> list[str]:
+        return [name for name, worker in self.workers.items() if worker.kind == kind and worker.serving]
+
+    def request(self, method: str, path: str, payload=None, *, worker: str | None = None,
+                client: Client | None = None) -> Response:
+        """Send one request, to ``worker`` if named, else to the one the router picks."""
+        client = client or self.default_client
+        name = worker or self.router.choose(self.serving(), client.name)
+        incarnation = self.workers[name].current
+        with self._lock:
+            seq = next(self._seq)
+        response = send(seq, name, incarnation.serving_pid or incarnation.pid, incarnation.port,
+                        method, path, payload, client.cookies)
+        with self._lock:
+            self.log.append(response)
+        return response
+
+    def get(self, path: str, **options) -> Response:
+        return self.request("GET", path, **options)
+
+    def post(self, path: str, payload=None, **options) -> Response:
+        return self.request("POST", path, payload, **options)
+
+    def incarnation(self, token: str) -> Incarnation | None:
+        for worker in self.workers.values():
+            for incarnation in worker.incarnations:
+                if incarnation.token == token:
+                    return incarnation
+        return None
+
+    def all_incarnations(self) -> list[Incarnation]:
+        return [i for worker in self.workers.values() for i in worker.incarnations]

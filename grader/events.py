@@ -1,0 +1,122 @@
+"""The event bus: every record a worker, the fork server or the audit hook sends to the grader.
+
+Processes talk to the grader only through JSON datagrams on one Unix socket. A reader thread turns
+them into frozen records, keeps them in arrival order, and wakes whoever waits for one.
+"""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+
+@dataclass(frozen=True)
+class Spawned:
+    token: str
+    pid: int
+
+
+@dataclass(frozen=True)
+class Ready:
+    token: str
+    pid: int  # the gunicorn worker process that will serve requests
+
+
+@dataclass(frozen=True)
+class Exited:
+    token: str
+    pid: int
+    code: int
+
+
+@dataclass(frozen=True)
+class LocalWrite:
+    token: str
+    pid: int
+    op: str
+    path: str
+    at: float
+
+
+@dataclass(frozen=True)
+class ZygoteReady:
+    pid: int
+
+
+Event = Spawned | Ready | Exited | LocalWrite | ZygoteReady
+STOP = b"\0stop"
+
+
+def parse(data: bytes, now: float) -> Event | None:
+    try:
+        message = json.loads(data)
+        kind = message.pop("event")
+        if kind == "spawned":
+            return Spawned(message["token"], message["pid"])
+        if kind == "ready":
+            return Ready(message["token"], message["pid"])
+        if kind == "exited":
+            return Exited(message["token"], message["pid"], message["code"])
+        if kind == "write":
+            return LocalWrite(message["token"], message["pid"], message["op"], message["path"], now)
+        if kind == "zygote-ready":
+            return ZygoteReady(message["pid"])
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+    return None
+
+
+class EventBus:
+    """Receives events on ``path``; ``wait_for`` blocks until a predicate over the log holds."""
+
+    def __init__(self, path: Path):
+        self.path = str(path)
+        self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self._socket.bind(self.path)
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024 * 1024)
+        self._events: list[Event] = []
+        self._changed = threading.Condition()
+        self._thread = threading.Thread(target=self._read, name="factor-six-events", daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        while True:
+            data = self._socket.recv(65536)
+            if data == STOP:
+                return
+            event = parse(data, time.monotonic())
+            if event is None:
+                continue
+            with self._changed:
+                self._events.append(event)
+                self._changed.notify_all()
+
+    def events(self, kind: type | None = None) -> list[Event]:
+        with self._changed:
+            return [event for event in self._events if kind is None or isinstance(event, kind)]
+
+    def wait_for(self, find: Callable[[list[Event]], object], timeout: float) -> object:
+        """Return the first truthy ``find(events)`` within ``timeout`` seconds, else None."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                found = find(self._events)
+                remaining = deadline - time.monotonic()
+                if found or remaining <= 0:
+                    return found or None
+                self._changed.wait(remaining)
+
+    def close(self) -> None:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as poke:
+            poke.sendto(STOP, self.path)
+        self._thread.join(timeout=2)
+        self._socket.close()
+        try:
+            os.unlink(self.path)
+        except OSError:
+            pass

@@ -1,0 +1,17 @@
+"""Faults beyond single-worker supervision: concurrent bursts of traffic spread across workers."""
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from .cluster import Client, Cluster
+from .http import Response
+
+
+def burst(cluster: Cluster, method: str, path: str, count: int, payload=None,
+          concurrency: int = 8) -> list[Response]:
+    """Send ``count`` identical requests from ``concurrency`` clients at once, routed as usual."""
+    clients = [Client(f"burst-{index}") for index in range(concurrency)]
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="factor-six-burst") as pool:
+        futures = [pool.submit(cluster.request, method, path, payload, client=clients[i % concurrency])
+                   for i in range(count)]
+        return [future.result() for future in futures]

@@ -1,0 +1,90 @@
+"""Running an exercise's checks against a learner's app and collecting the results.
+
+One platform (release, services, fork server) serves the whole run; every check gets a fresh cluster
+with empty service namespaces, so one check's traffic never changes another's outcome. When the app
+cannot boot at all, the remaining checks are marked "could not grade" without booting it again.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import checks as registry
+from .checks.base import FAILED, NOT_GRADED, PASSED, CheckResult, Check, Scenario, Verdict
+from .checks.feedback import ContractError, explain
+from .platform import Platform
+from .release import BuildFailed
+from .report import Report
+from .services.redis import ServiceError
+from .source import AppSource, load
+from .worker import BootFailed
+
+
+def grade(exercise: str, path: str | Path | AppSource, names=None, *, seed: int = 0,
+          database_url: str | None = None, redis_url: str | None = None,
+          boot_timeout: float | None = None) -> Report:
+    """Grade an app on an exercise; raises BadInput for input that cannot be graded at all."""
+    checks = registry.select(exercise, names)
+    source = path if isinstance(path, AppSource) else load(path)
+    options = {"database_url": database_url, "redis_url": redis_url}
+    if boot_timeout is not None:
+        options["boot_timeout"] = boot_timeout
+    results: list[CheckResult] = []
+    try:
+        with Platform(source, **options) as platform:
+            blocked: str | None = None
+            for check in checks:
+                if blocked is not None:
+                    results.append(_result(check, NOT_GRADED, 0, blocked))
+                    continue
+                try:
+                    results.append(_run(platform, check, seed))
+                except CouldNotBoot as failure:
+                    blocked = str(failure)
+                    results.append(_result(check, NOT_GRADED, 0, blocked))
+    except (BuildFailed, ServiceError) as failure:
+        done = {result.name for result in results}
+        results += [_result(check, NOT_GRADED, 0, str(failure)) for check in checks if check.name not in done]
+    return Report(exercise, source.origin, seed, results)
+
+
+class CouldNotBoot(Exception):
+    pass
+
+
+def _run(platform: Platform, check: Check, seed: int) -> CheckResult:
+    try:
+        cluster = platform.cluster({"web": check.workers}, policy=check.policy, seed=seed)
+    except BootFailed as failure:
+        raise CouldNotBoot(boot_feedback(failure)) from None
+    try:
+        verdict = check.run(Scenario(platform, cluster, seed))
+    except ContractError as broken:
+        verdict = Verdict(False, str(broken))
+    except BootFailed as failure:
+        verdict = Verdict(False, boot_feedback(failure))
+    finally:
+        cluster.close()
+    fraction = verdict.score if verdict.score is not None else (1.0 if verdict.passed else 0.0)
+    return _result(check, PASSED if verdict.passed else FAILED, round(check.points * fraction, 2),
+                   verdict.feedback)
+
+
+def _result(check: Check, status: str, points: float, feedback: str) -> CheckResult:
+    return CheckResult(check.name, check.title, status, points, check.points, feedback, check.hidden)
+
+
+def boot_feedback(failure: BootFailed) -> str:
+    incarnation = failure.incarnation
+    if incarnation.exit_code is not None:
+        saw = f"{incarnation.name} (pid {incarnation.pid}) {failure.reason}."
+        fix = ("Read the error below, fix app.py, and run the check again. The app must import cleanly "
+               "in a fresh process that has only what the platform gives it: the release's files and "
+               "the environment (PORT, DATABASE_URL, REDIS_URL).")
+    else:
+        saw = f"{incarnation.name} (pid {incarnation.pid}) {failure.reason}: importing app.py never finished, so it was killed."
+        fix = ("Make sure importing app.py returns quickly: no input(), no endless loop, no server "
+               "started by hand (gunicorn serves the `app` object for you).")
+    return explain(
+        "The grader built a release of your app and started it as several gunicorn workers.",
+        saw + " Nothing could be graded, because no request could be answered.",
+        "", fix, [incarnation])

@@ -1,0 +1,164 @@
+"""The platform: one release, its backing services and a fork server, shared by every scenario.
+
+``with Platform(source) as platform:`` builds the release, attaches the services and starts the
+fork server; ``platform.cluster(...)`` then runs the app as a fresh set of workers with a fresh
+namespace in every service. Leaving the block stops everything and sweeps any process the run left.
+"""
+from __future__ import annotations
+
+import atexit
+import itertools
+import os
+import shutil
+import sys
+import tempfile
+import uuid
+import weakref
+from pathlib import Path
+
+from .cluster import Cluster
+from .events import EventBus
+from .forkserver import ForkServer
+from .ports import free_port
+from .processes import RUN_MARKER, sweep
+from .release import Release, build, thaw
+from .routing import Router
+from .sandbox import Sandbox
+from .services.latency import LatencyRelay
+from .services.redis import RedisServer
+from .services.sqlite import SQLiteService
+from .source import AppSource
+from .worker import Incarnation, Worker
+
+BOOT_TIMEOUT = 10.0
+BOOT_DIR = Path(__file__).parent / "_boot"
+_live: "weakref.WeakSet[Platform]" = weakref.WeakSet()
+
+
+class Platform:
+    def __init__(self, source: AppSource, *, database_url: str | None = None,
+                 redis_url: str | None = None, boot_timeout: float = BOOT_TIMEOUT,
+                 env: dict[str, str] | None = None):
+        self.source = source
+        self.external_database = database_url
+        self.external_redis = redis_url
+        self.boot_timeout = boot_timeout
+        self.extra_env = dict(env or {})
+        self.run_id = uuid.uuid4().hex[:12]
+        self._names = itertools.count(1)
+        self.clusters: list[Cluster] = []
+        self.release: Release | None = None
+        self.redis: RedisServer | None = None
+        self.relay: LatencyRelay | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def __enter__(self) -> "Platform":
+        _live.add(self)
+        self.root = Path(tempfile.mkdtemp(prefix="f6-"))
+        (self.root / "logs").mkdir()
+        (self.root / "workers").mkdir()
+        try:
+            self.bus = EventBus(self.root / "events.sock")
+            self.forkserver = ForkServer(self.bus.path, self.root / "logs" / "zygote.log", self.base_env())
+            self.sqlite = SQLiteService(self._mkdir("services/sqlite"))
+            if self.external_redis is None:
+                self.redis = RedisServer(self._mkdir("services/redis"), self.base_env())
+            self.release = build(self.source, self.root / "release", self.base_env())
+            if self.redis is not None:
+                self.redis.wait_ready()
+                self.relay = LatencyRelay(self.redis.address)
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop every worker, the fork server and the services; kill whatever the run left behind."""
+        for cluster in self.clusters:
+            cluster.close()
+        if hasattr(self, "forkserver"):
+            self.forkserver.close()
+        if self.relay is not None:
+            self.relay.close()
+        if self.redis is not None:
+            self.redis.stop()
+        if hasattr(self, "bus"):
+            self.bus.close()
+        self.left_behind = sweep(self.run_id)
+        if hasattr(self, "root") and self.root.exists():
+            if self.release is not None:
+                thaw(self.release.path)
+            shutil.rmtree(self.root, ignore_errors=True)
+        _live.discard(self)
+
+    # -- scenarios ---------------------------------------------------------------------------
+    def cluster(self, counts: dict[str, int] | None = None, *, policy: str = "round_robin",
+                seed: int = 0, env: dict[str, str] | None = None) -> Cluster:
+        """Start a fresh set of workers (4 web by default) with empty service namespaces."""
+        assert self.release is not None
+        number = next(self._names)
+        service_env = self.service_env(number)
+        service_env.update(env or {})
+        launch = lambda worker, n: self._launch(worker, n, service_env, f"c{number}/")  # noqa: E731
+        cluster = Cluster(self.bus, launch, Router(policy, seed), self.release.process_types,
+                          self.boot_timeout)
+        cluster.env = service_env
+        self.clusters.append(cluster)
+        cluster.start(counts or {"web": 4})
+        return cluster
+
+    def service_env(self, number: int) -> dict[str, str]:
+        database = self.external_database or self.sqlite.url_for(f"scenario-{number}")
+        if self.external_redis is not None:
+            redis = self.external_redis
+        else:
+            assert self.relay is not None
+            redis = f"redis://127.0.0.1:{self.relay.port}/{number % 64}"
+        return {"DATABASE_URL": database, "REDIS_URL": redis, **self.extra_env}
+
+    def set_store_latency(self, seconds: float) -> None:
+        """Add network latency between the workers and the private Redis (no-op for external ones)."""
+        if self.relay is not None:
+            self.relay.delay = seconds
+
+    # -- processes ---------------------------------------------------------------------------
+    def base_env(self) -> dict[str, str]:
+        path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "/usr/bin:/bin")])
+        return {"PATH": path, "LANG": os.environ.get("LANG", "C.UTF-8"), RUN_MARKER: self.run_id,
+                "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1"}
+
+    def _launch(self, worker: Worker, number: int, service_env: dict[str, str], scope: str) -> Incarnation:
+        assert self.release is not None
+        stem = f"{scope[:-1]}-{worker.name}.{number}"
+        sandbox = Sandbox.create(self.root / "workers" / stem, self.release.path)
+        logs = self.root / "logs"
+        port = free_port() if worker.kind == "web" else None
+        incarnation = Incarnation(worker.name, number, worker.kind, sandbox, logs / f"{stem}.stdout",
+                                  logs / f"{stem}.stderr", port, scope)
+        env = {**self.base_env(), **service_env, "HOME": str(sandbox.home), "TMPDIR": str(sandbox.tmp),
+               "DYNO": worker.name}
+        if port is not None:
+            env["PORT"] = str(port)
+        argv = self.release.process_types[worker.kind]
+        mode = "gunicorn" if Path(argv[0]).name == "gunicorn" else "exec"
+        if mode == "exec":
+            env["PYTHONPATH"] = str(BOOT_DIR)
+            env["F6_AUDIT"] = f"{self.bus.path}|{incarnation.token}|{sandbox.app}"
+        self.forkserver.spawn({"token": incarnation.token, "argv": argv, "mode": mode, "port": port,
+                               "cwd": str(sandbox.app), "env": env, "events": self.bus.path,
+                               "stdout": str(incarnation.stdout), "stderr": str(incarnation.stderr)})
+        return incarnation
+
+    def _mkdir(self, relative: str) -> Path:
+        path = self.root / relative
+        path.mkdir(parents=True)
+        return path
+
+
+@atexit.register
+def _close_all() -> None:
+    for platform in list(_live):
+        platform.close()

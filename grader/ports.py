@@ -1,0 +1,10 @@
+"""Free loopback ports, taken by binding port 0 and asking the kernel which one it gave."""
+from __future__ import annotations
+
+import socket
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

@@ -1,0 +1,142 @@
+"""Starting, signalling and sweeping OS processes, bounded in time.
+
+Every process the grader starts carries the environment variable ``FACTOR_SIX_RUN`` set to its run's
+id. Environment is inherited by every descendant, so a learner's app that forks a daemon (even one
+that calls ``setsid``) is still found and killed by :func:`sweep` when its run ends.
+"""
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+RUN_MARKER = "FACTOR_SIX_RUN"
+TAIL_LINES = 15
+
+
+@dataclass(frozen=True)
+class Completed:
+    """The outcome of a bounded command: exit code (None if it timed out) and combined output."""
+
+    argv: list[str]
+    returncode: int | None
+    output: str
+    timeout: float
+
+    def describe(self) -> str:
+        if self.returncode is None:
+            return f"did not finish within {self.timeout:g} s and was killed"
+        return f"exited with {describe_status(self.returncode)}"
+
+    def tail(self, lines: int = TAIL_LINES) -> str:
+        return tail_text(self.output, lines)
+
+
+def run_bounded(argv: list[str], *, cwd: Path, env: dict[str, str], timeout: float) -> Completed:
+    """Run a command in its own session; kill its whole group at the deadline."""
+    with subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          stdin=subprocess.DEVNULL, start_new_session=True) as process:
+        try:
+            output, _ = process.communicate(timeout=timeout)
+            code: int | None = process.returncode
+        except subprocess.TimeoutExpired:
+            signal_group(process.pid, signal.SIGKILL)
+            output, _ = process.communicate()
+            code = None
+    return Completed(argv, code, output.decode("utf-8", "replace"), timeout)
+
+
+def signal_group(pgid: int, signum: int) -> bool:
+    """Send a signal to a whole process group; a group that is already gone is not an error."""
+    try:
+        os.killpg(pgid, signum)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return False
+
+
+def describe_status(code: int) -> str:
+    """Words for an exit code as subprocess reports it (negative = killed by that signal)."""
+    if code < 0:
+        name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else f"signal {-code}"
+        hint = " (perhaps out of memory?)" if -code == signal.SIGKILL else ""
+        return f"{name}{hint}"
+    return f"exit code {code}"
+
+
+def status_to_code(status: int) -> int:
+    """Convert a raw ``waitpid`` status to subprocess's convention."""
+    return os.waitstatus_to_exitcode(status)
+
+
+def tail_text(text: str, lines: int = TAIL_LINES) -> str:
+    kept = [line for line in text.rstrip().splitlines()][-lines:]
+    return "\n".join(kept)
+
+
+def tail_file(path: Path, lines: int = TAIL_LINES, max_bytes: int = 16384) -> str:
+    """The last lines of a log file, read from its end so a huge log costs nothing."""
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            size = handle.tell()
+            handle.seek(max(0, size - max_bytes))
+            data = handle.read()
+    except OSError:
+        return ""
+    return tail_text(data.decode("utf-8", "replace"), lines)
+
+
+def marked_processes(run_id: str) -> list[int]:
+    """Pids of every live process whose environment carries this run's marker."""
+    needle = f"{RUN_MARKER}={run_id}".encode()
+    found = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/environ", "rb") as handle:
+                environ = handle.read()
+        except OSError:
+            continue
+        if needle in environ.split(b"\0"):
+            found.append(int(entry.name))
+    return [pid for pid in found if pid != os.getpid() and not _is_zombie(pid)]
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            return handle.read().rsplit(b")", 1)[1].split()[0] == b"Z"
+    except (OSError, IndexError):
+        return True
+
+
+def sweep(run_id: str, deadline: float = 3.0) -> list[int]:
+    """SIGKILL every process left from a run and wait (bounded) until each is dead or a zombie.
+
+    Zombies are left for their parents to reap: reaping other people's children here would steal
+    exit statuses from ``subprocess`` (and from a Jupyter kernel's own children).
+    """
+    killed: list[int] = []
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        pids = marked_processes(run_id)
+        if not pids:
+            break
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                if pid not in killed:
+                    killed.append(pid)
+            except OSError as error:
+                if error.errno not in (errno.ESRCH, errno.EPERM):
+                    raise
+        time.sleep(0.005)
+    return killed

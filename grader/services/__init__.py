@@ -1,0 +1,1 @@
+"""Backing services, attached to the app by URL: a SQLite database and a Redis-compatible store."""

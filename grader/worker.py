@@ -1,0 +1,173 @@
+"""One worker process (``web.1``) and its successive incarnations.
+
+A worker keeps its name across restarts; each start is a new incarnation with a new pid, a new port
+and a new private disk. Incarnations are never reused, so every record (a request, a local write, a
+log line) points at exactly one process lifetime.
+"""
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .events import EventBus, Exited, Ready, Spawned
+from .processes import describe_status, signal_group, tail_file
+from .sandbox import Sandbox
+
+
+class BootFailed(Exception):
+    """A worker could not become ready; carries the incarnation so feedback can cite its logs."""
+
+    def __init__(self, incarnation: "Incarnation", reason: str):
+        super().__init__(reason)
+        self.incarnation = incarnation
+        self.reason = reason
+
+
+@dataclass
+class Incarnation:
+    """One process lifetime of a worker."""
+
+    name: str
+    number: int
+    kind: str
+    sandbox: Sandbox
+    stdout: Path
+    stderr: Path
+    port: int | None
+    scope: str = ""  # which cluster, so tokens stay unique for the whole platform
+    started: float = field(default_factory=time.monotonic)
+    pid: int | None = None
+    serving_pid: int | None = None
+    ready_at: float | None = None
+    exit_code: int | None = None
+    stop_requested: bool = False
+    killed_after_term: bool = False
+
+    @property
+    def token(self) -> str:
+        return f"{self.scope}{self.name}#{self.number}"
+
+    def stderr_tail(self, lines: int = 15) -> str:
+        return tail_file(self.stderr, lines)
+
+    def describe_exit(self) -> str:
+        return "still running" if self.exit_code is None else describe_status(self.exit_code)
+
+
+class Worker:
+    """Starts, stops and kills incarnations of one named process, through the fork server."""
+
+    def __init__(self, name: str, kind: str, bus: EventBus, launch, graceful_timeout: float):
+        self.name = name
+        self.kind = kind
+        self.bus = bus
+        self._launch = launch  # (Worker, number) -> Incarnation, spawn already ordered
+        self.graceful_timeout = graceful_timeout
+        self.incarnations: list[Incarnation] = []
+        self._background: list[threading.Thread] = []
+
+    @property
+    def current(self) -> Incarnation:
+        return self.incarnations[-1]
+
+    @property
+    def serving(self) -> bool:
+        """Ready, alive and not being stopped: the router may send it requests."""
+        now = self.incarnations[-1] if self.incarnations else None
+        return bool(now and now.ready_at and now.exit_code is None and not now.stop_requested)
+
+    def begin(self) -> Incarnation:
+        incarnation = self._launch(self, len(self.incarnations) + 1)
+        self.incarnations.append(incarnation)
+        return incarnation
+
+    def wait_ready(self, incarnation: Incarnation, timeout: float) -> None:
+        """Block until the incarnation reports ready; raise BootFailed if it dies or times out."""
+        token = incarnation.token
+
+        def settled(events):
+            for event in events:
+                if getattr(event, "token", None) != token:
+                    continue
+                if isinstance(event, Spawned):
+                    incarnation.pid = event.pid
+                elif isinstance(event, Ready) and incarnation.kind == "web":
+                    incarnation.serving_pid = event.pid
+                    return event
+                elif isinstance(event, Exited):
+                    incarnation.exit_code = event.code
+                    return event
+            return incarnation.pid if incarnation.kind != "web" else None
+
+        found = self.bus.wait_for(settled, timeout)
+        if isinstance(found, Exited) or found is None:
+            reason = (f"exited with {describe_status(found.code)} before it was ready" if found
+                      else f"was not ready within {timeout:g} s")
+            self.kill(incarnation)
+            raise BootFailed(incarnation, reason)
+        incarnation.ready_at = time.monotonic()
+
+    def stop(self, incarnation: Incarnation, wait: bool = True) -> None:
+        """SIGTERM the group, give it ``graceful_timeout`` seconds, then SIGKILL; wipe its disk.
+
+        With ``wait=False`` the escalation finishes on a background thread (used by restart, so the
+        next incarnation boots while this one drains).
+        """
+        incarnation.stop_requested = True
+        if incarnation.pid is None or incarnation.exit_code is not None:
+            self._finish(incarnation)
+            return
+        signal_group(incarnation.pid, signal.SIGTERM)
+        if wait:
+            self._escalate(incarnation)
+        else:
+            thread = threading.Thread(target=self._escalate, args=(incarnation,), daemon=True)
+            thread.start()
+            self._background.append(thread)
+
+    def _escalate(self, incarnation: Incarnation) -> None:
+        if not self._wait_exit(incarnation, self.graceful_timeout):
+            incarnation.killed_after_term = True
+            signal_group(incarnation.pid, signal.SIGKILL)
+            self._wait_exit(incarnation, self.graceful_timeout)
+        self._finish(incarnation)
+
+    def kill(self, incarnation: Incarnation) -> None:
+        """SIGKILL the whole group now (a crash, or the end of a run) and wait for the exit report."""
+        incarnation.stop_requested = True
+        if incarnation.pid is None:
+            self.bus.wait_for(lambda events: self._exit_or_spawn(incarnation, events), 2.0)
+        if incarnation.pid is not None and incarnation.exit_code is None:
+            signal_group(incarnation.pid, signal.SIGKILL)
+            self._wait_exit(incarnation, 5.0)
+        self._finish(incarnation)
+
+    def _exit_or_spawn(self, incarnation: Incarnation, events) -> bool:
+        for event in events:
+            if getattr(event, "token", None) == incarnation.token and isinstance(event, Spawned):
+                incarnation.pid = event.pid
+            if getattr(event, "token", None) == incarnation.token and isinstance(event, Exited):
+                incarnation.exit_code = event.code
+                return True
+        return incarnation.pid is not None
+
+    def _wait_exit(self, incarnation: Incarnation, timeout: float) -> bool:
+        def exited(events):
+            for event in events:
+                if isinstance(event, Exited) and event.token == incarnation.token:
+                    incarnation.exit_code = event.code
+                    return True
+            return False
+        return bool(self.bus.wait_for(exited, timeout))
+
+    def _finish(self, incarnation: Incarnation) -> None:
+        if incarnation.exit_code is not None:
+            incarnation.sandbox.wipe()
+
+    def join_background(self) -> None:
+        for thread in self._background:
+            thread.join()
+        self._background.clear()

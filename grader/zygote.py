@@ -1,0 +1,157 @@
+"""The fork server: one pre-imported Python process that forks every worker.
+
+Importing gunicorn and Flask costs about 200 ms; a forked child gets them for free and still imports
+the learner's app itself, so each worker starts with the memory of a fresh process. Run as
+``python -m grader.zygote EVENT_SOCKET``; commands arrive as JSON lines on stdin, and births and deaths
+are reported as JSON datagrams on the event socket. The zygote is a child subreaper, so anything a
+worker leaves behind is reparented here and reaped; when stdin closes it kills every group it started.
+"""
+from __future__ import annotations
+
+import ctypes
+import importlib
+import json
+import os
+import select
+import signal
+import socket
+import sys
+import traceback
+
+PRELOAD = ("gunicorn.app.wsgiapp", "gunicorn.arbiter", "gunicorn.workers.sync", "gunicorn.glogging",
+           "gunicorn.config", "flask", "werkzeug.serving", "jinja2", "redis", "sqlite3", "json",
+           "http.client", "urllib.request", "csv", "tempfile", "uuid", "hashlib", "hmac", "secrets")
+PR_SET_CHILD_SUBREAPER = 36
+
+
+class Zygote:
+    def __init__(self, event_socket: str):
+        self.event_socket = event_socket
+        self.channel = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.children: dict[int, str] = {}  # pid -> token
+
+    def report(self, **message) -> None:
+        try:
+            self.channel.sendto(json.dumps(message).encode(), self.event_socket)
+        except OSError:
+            pass
+
+    def serve(self) -> None:
+        wake_read, wake_write = os.pipe()
+        os.set_blocking(wake_write, False)
+        signal.set_wakeup_fd(wake_write)
+        signal.signal(signal.SIGCHLD, lambda *_: None)
+        buffer = b""
+        self.report(event="zygote-ready", pid=os.getpid())
+        while True:
+            readable, _, _ = select.select([sys.stdin.fileno(), wake_read], [], [])
+            if wake_read in readable:
+                os.read(wake_read, 4096)
+                self.reap()
+            if sys.stdin.fileno() in readable:
+                chunk = os.read(sys.stdin.fileno(), 65536)
+                if not chunk:
+                    break
+                buffer += chunk
+                while b"\n" in buffer:
+                    line, buffer = buffer.split(b"\n", 1)
+                    self.spawn(json.loads(line), (wake_read, wake_write))
+        self.kill_all()
+
+    def reap(self) -> None:
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            token = self.children.pop(pid, None)
+            if token is not None:
+                self.report(event="exited", token=token, pid=pid, code=os.waitstatus_to_exitcode(status))
+
+    def spawn(self, spec: dict, wake_fds: tuple[int, int]) -> None:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid:
+            self.children[pid] = spec["token"]
+            self.report(event="spawned", token=spec["token"], pid=pid)
+            return
+        code = 1
+        try:
+            signal.set_wakeup_fd(-1)
+            for fd in wake_fds:
+                os.close(fd)
+            code = become_worker(spec)
+        except SystemExit as leaving:
+            code = leaving.code if isinstance(leaving.code, int) else (0 if leaving.code is None else 1)
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            try:
+                sys.stdout.flush()
+                sys.stderr.flush()
+            finally:
+                os._exit(code)
+
+    def kill_all(self) -> None:
+        for pid in list(self.children):
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except OSError:
+                pass
+
+
+def become_worker(spec: dict) -> int:
+    """Turn this freshly forked child into the worker the spec describes; return its exit code."""
+    os.setsid()
+    for signum in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_DFL)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    for fd, path in ((1, spec["stdout"]), (2, spec["stderr"])):
+        log = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        os.dup2(log, fd)
+        os.close(log)
+    sys.stdout.reconfigure(line_buffering=True)
+    sys.stderr.reconfigure(line_buffering=True)
+    os.chdir(spec["cwd"])
+    os.environ.clear()
+    os.environ.update(spec["env"])
+    import tempfile
+    tempfile.tempdir = None
+    sys.dont_write_bytecode = True
+    argv = spec["argv"]
+    if spec["mode"] == "exec":
+        os.execvpe(argv[0], argv, spec["env"])
+    from grader import audit_hook, worker_hooks
+    audit_hook.install(spec["events"], spec["token"], spec["cwd"])
+    worker_hooks.CHANNEL = (spec["events"], spec["token"])
+    sys.path.insert(0, spec["cwd"])
+    from gunicorn.app.wsgiapp import WSGIApplication
+    sys.argv = ["gunicorn", *argv[1:], "--bind", f"127.0.0.1:{spec['port']}",
+                "--config", "python:grader.worker_hooks"]
+    WSGIApplication("%(prog)s [OPTIONS] [APP_MODULE]", prog="gunicorn").run()
+    return 0
+
+
+def preload() -> None:
+    for name in PRELOAD:
+        try:
+            importlib.import_module(name)
+        except Exception:  # an optional framework that is missing is simply not preloaded
+            pass
+
+
+def main() -> None:
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+    preload()
+    Zygote(sys.argv[1]).serve()
+
+
+if __name__ == "__main__":
+    main()
