@@ -88,3 +88,17 @@ def boot_feedback(failure: BootFailed) -> str:
         "The grader built a release of your app and started it as several gunicorn workers.",
         saw + " Nothing could be graded, because no request could be answered.",
         "", fix, [incarnation])
+
+
+def assert_passes(exercise: str, name: str, path=".", *, seed: int = 0, **options) -> Report:
+    """Run one check; raise AssertionError whose message is the learner's feedback if it fails.
+
+    This is what an nbgrader test cell calls: the cell passes (and earns its points) exactly when
+    the check passes, and a failing cell shows the feedback instead of a bare assertion.
+    """
+    report = grade(exercise, path, [name], seed=seed, **options)
+    result = report.results[0]
+    if not result.passed:
+        raise AssertionError(f"{result.title}: {result.status}.\n{result.feedback}")
+    print(f"{result.title}: passed. {result.feedback}")
+    return report

@@ -1,0 +1,72 @@
+"""``grader``: check an app, list the exercises, or run an app as a cluster to poke at by hand.
+
+Exit codes: 0 every check passed, 1 some check failed or could not be graded, 2 the input itself
+was unusable (the message is one line, never a traceback).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+EXIT_PASSED, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="grader", description="Grade twelve-factor (factor VI) exercises.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    check = commands.add_parser("check", help="run every check of an exercise against an app")
+    check.add_argument("exercise")
+    check.add_argument("path", help="an app folder (holding app.py) or an exercise notebook")
+    check.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    check.add_argument("--seed", type=int, default=0, help="seed for random routing (default 0)")
+    check.add_argument("--database-url", help="attach this database instead of a private SQLite file")
+    check.add_argument("--redis-url", help="attach this Redis instead of a private server")
+    commands.add_parser("list", help="list the exercises and their checks")
+    demo = commands.add_parser("demo", help="run an app as a cluster until interrupted")
+    demo.add_argument("exercise")
+    demo.add_argument("path")
+    demo.add_argument("--workers", type=int, default=3)
+    demo.add_argument("--policy", default="round_robin")
+    demo.add_argument("--port", type=int, default=0, help="front door port (default: a free one)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as leaving:
+        return EXIT_BAD_INPUT if leaving.code else EXIT_PASSED
+    from .source import BadInput
+    try:
+        if args.command == "list":
+            return list_exercises()
+        if args.command == "check":
+            return check(args)
+        return demo(args)
+    except BadInput as error:
+        print(f"grader: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+def list_exercises() -> int:
+    from .checks import EXERCISES
+    for exercise, checks in EXERCISES.items():
+        print(exercise)
+        for item in checks:
+            hidden = ", hidden in the notebook" if item.hidden else ""
+            print(f"  {item.name:<16} {item.points} pt{'s' if item.points != 1 else ''}{hidden}  {item.title}")
+    return EXIT_PASSED
+
+
+def check(args) -> int:
+    from .grading import grade
+    report = grade(args.exercise, args.path, seed=args.seed, database_url=args.database_url,
+                   redis_url=args.redis_url)
+    print(report.to_json() if args.json else report.to_text(), end="\n" if args.json else "")
+    return EXIT_PASSED if report.passed else EXIT_FAILED
+
+
+def demo(args) -> int:
+    from .demo import serve_forever
+    return serve_forever(args.exercise, args.path, args.workers, args.policy, args.port)
