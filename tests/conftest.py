@@ -1,0 +1,56 @@
+"""Shared fixtures. Every test is followed by a check that no process the grader started survived."""
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from grader.processes import RUN_MARKER
+
+ROOT = Path(__file__).resolve().parent.parent
+APPS = Path(__file__).resolve().parent / "apps"
+
+
+def grader_processes() -> list[tuple[int, str]]:
+    """(pid, command line) of every live, non-zombie process carrying any grading run's marker."""
+    needle = f"{RUN_MARKER}=".encode()
+    found = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            environ = Path(f"/proc/{entry.name}/environ").read_bytes()
+            stat = Path(f"/proc/{entry.name}/stat").read_bytes()
+            cmdline = Path(f"/proc/{entry.name}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if stat.rsplit(b")", 1)[1].split()[0] == b"Z":
+            continue
+        if any(item.startswith(needle) for item in environ.split(b"\0")):
+            found.append((int(entry.name), cmdline.strip()))
+    return found
+
+
+@pytest.fixture(autouse=True)
+def no_process_survives():
+    yield
+    deadline = time.monotonic() + 0.5
+    left = grader_processes()
+    while left and time.monotonic() < deadline:
+        time.sleep(0.02)
+        left = grader_processes()
+    for pid, _ in left:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    assert not left, f"processes started by the grader outlived the test: {left}"
+
+
+@pytest.fixture
+def app_path():
+    """Path of a purpose-built app under tests/apps."""
+    return lambda name: APPS / name
