@@ -20,6 +20,8 @@ PATH_EVENTS = {  # audit event -> index of the path it writes
     "os.rename": 1, "shutil.copyfile": 1, "os.link": 1, "os.symlink": 1,
 }
 
+WATCHED = frozenset(PATH_EVENTS) | {"open", "sqlite3.connect"}
+
 
 def install(socket_path: str, token: str, app_dir: str) -> None:
     """Start reporting this process's (and its children's) local writes made by code in app_dir."""
@@ -28,8 +30,8 @@ def install(socket_path: str, token: str, app_dir: str) -> None:
     local = threading.local()
 
     def hook(event: str, args: tuple) -> None:
-        if getattr(local, "busy", False):
-            return
+        if event not in WATCHED or getattr(local, "busy", False):
+            return  # the fast path: most audit events (imports, exec, compile) are not writes
         target = _written_path(event, args)
         if target is None:
             return

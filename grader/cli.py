@@ -42,7 +42,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "list":
             return list_exercises()
         if args.command == "check":
-            return check(args)
+            from .forkserver import discard_warm, warm_up
+            warm_up()
+            try:
+                return check(args)
+            finally:
+                discard_warm()
         return demo(args)
     except BadInput as error:
         print(f"grader: {error}", file=sys.stderr)

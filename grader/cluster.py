@@ -6,6 +6,7 @@ server, sends requests to the serving ones by the routing policy, and records wh
 from __future__ import annotations
 
 import itertools
+import signal
 import threading
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
@@ -13,6 +14,7 @@ from typing import Callable
 
 from .events import EventBus
 from .http import Response, send
+from .processes import signal_group
 from .routing import Router
 from .worker import Incarnation, Worker
 
@@ -58,18 +60,21 @@ class Cluster:
         for worker, incarnation in started:
             worker.wait_ready(incarnation, self.boot_timeout)
 
-    def start(self, counts: dict[str, int]) -> None:
-        """Order every process at once, then wait for each: boots overlap on every core."""
-        pending = []
+    def order(self, counts: dict[str, int]) -> None:
+        """Ask for every process at once without waiting, so boots overlap with other work."""
         for kind, count in counts.items():
             if kind not in self.process_types:
                 raise ValueError(f"the Procfile has no process type {kind!r}")
             for index in range(1, count + 1):
                 worker = Worker(f"{kind}.{index}", kind, self.bus, self._launch, GRACEFUL_TIMEOUT)
                 self.workers[worker.name] = worker
-                pending.append((worker, worker.begin()))
-        for worker, incarnation in pending:
-            worker.wait_ready(incarnation, self.boot_timeout)
+                worker.begin()
+
+    def wait_ready(self) -> None:
+        """Block until every ordered process is ready; BootFailed names the first that is not."""
+        for worker in self.workers.values():
+            if worker.current.ready_at is None:
+                worker.wait_ready(worker.current, self.boot_timeout)
 
     def restart(self, name: str) -> Incarnation:
         """Deploy-style restart: SIGTERM the old process, boot a fresh one, return when it serves."""
@@ -98,11 +103,16 @@ class Cluster:
 
     def close(self) -> None:
         """SIGKILL every incarnation still alive and wait for each exit report."""
+        doomed = [(worker, incarnation) for worker in self.workers.values()
+                  for incarnation in worker.incarnations if incarnation.exit_code is None]
+        for worker, incarnation in doomed:
+            incarnation.stop_requested = True
+            if incarnation.pid is not None:
+                signal_group(incarnation.pid, signal.SIGKILL)
+        for worker, incarnation in doomed:
+            worker.kill(incarnation)
         for worker in self.workers.values():
             worker.join_background()
-            for incarnation in worker.incarnations:
-                if incarnation.exit_code is None:
-                    worker.kill(incarnation)
 
     # -- traffic -----------------------------------------------------------------------------
     def serving(self, kind: str = "web") -> list[str]:

@@ -31,42 +31,39 @@ def grade(exercise: str, path: str | Path | AppSource, names=None, *, seed: int 
     results: list[CheckResult] = []
     try:
         with Platform(source, **options) as platform:
-            blocked: str | None = None
-            for check in checks:
-                if blocked is not None:
-                    results.append(_result(check, NOT_GRADED, 0, blocked))
-                    continue
-                try:
-                    results.append(_run(platform, check, seed))
-                except CouldNotBoot as failure:
-                    blocked = str(failure)
-                    results.append(_result(check, NOT_GRADED, 0, blocked))
+            _run_all(platform, checks, seed, results)
     except (BuildFailed, ServiceError) as failure:
         done = {result.name for result in results}
         results += [_result(check, NOT_GRADED, 0, str(failure)) for check in checks if check.name not in done]
     return Report(exercise, source.origin, seed, results)
 
 
-class CouldNotBoot(Exception):
-    pass
+def _run_all(platform: Platform, checks: list[Check], seed: int, results: list[CheckResult]) -> None:
+    """Run the checks in order; the next check's workers boot while the current check runs."""
+    def order(check: Check):
+        return platform.cluster({"web": check.workers}, policy=check.policy, seed=seed, wait=False)
 
-
-def _run(platform: Platform, check: Check, seed: int) -> CheckResult:
-    try:
-        cluster = platform.cluster({"web": check.workers}, policy=check.policy, seed=seed)
-    except BootFailed as failure:
-        raise CouldNotBoot(boot_feedback(failure)) from None
-    try:
-        verdict = check.run(Scenario(platform, cluster, seed))
-    except ContractError as broken:
-        verdict = Verdict(False, str(broken))
-    except BootFailed as failure:
-        verdict = Verdict(False, boot_feedback(failure))
-    finally:
-        cluster.close()
-    fraction = verdict.score if verdict.score is not None else (1.0 if verdict.passed else 0.0)
-    return _result(check, PASSED if verdict.passed else FAILED, round(check.points * fraction, 2),
-                   verdict.feedback)
+    upcoming = order(checks[0])
+    for index, check in enumerate(checks):
+        cluster = upcoming
+        try:
+            cluster.wait_ready()
+        except BootFailed as failure:
+            blocked = boot_feedback(failure)
+            results += [_result(rest, NOT_GRADED, 0, blocked) for rest in checks[index:]]
+            return
+        upcoming = order(checks[index + 1]) if index + 1 < len(checks) else None
+        try:
+            verdict = check.run(Scenario(platform, cluster, seed))
+        except ContractError as broken:
+            verdict = Verdict(False, str(broken))
+        except BootFailed as failure:
+            verdict = Verdict(False, boot_feedback(failure))
+        finally:
+            cluster.close()
+        fraction = verdict.score if verdict.score is not None else (1.0 if verdict.passed else 0.0)
+        results.append(_result(check, PASSED if verdict.passed else FAILED,
+                               round(check.points * fraction, 2), verdict.feedback))
 
 
 def _result(check: Check, status: str, points: float, feedback: str) -> CheckResult:
@@ -80,6 +77,11 @@ def boot_feedback(failure: BootFailed) -> str:
         fix = ("Read the error below, fix app.py, and run the check again. The app must import cleanly "
                "in a fresh process that has only what the platform gives it: the release's files and "
                "the environment (PORT, DATABASE_URL, REDIS_URL).")
+    elif incarnation.mode == "exec":
+        saw = (f"{incarnation.name} (pid {incarnation.pid}) {failure.reason}: it never answered HTTP on "
+               f"port {incarnation.port}, the port the platform gave it in $PORT, so it was killed.")
+        fix = ("A web process must listen on 127.0.0.1:$PORT. The simplest way is the Procfile line "
+               "`web: gunicorn app:app`, which the grader runs on the right port for you.")
     else:
         saw = f"{incarnation.name} (pid {incarnation.pid}) {failure.reason}: importing app.py never finished, so it was killed."
         fix = ("Make sure importing app.py returns quickly: no input(), no endless loop, no server "

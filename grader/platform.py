@@ -11,14 +11,12 @@ import itertools
 import os
 import shutil
 import sys
-import tempfile
-import uuid
 import weakref
 from pathlib import Path
 
 from .cluster import Cluster
 from .events import EventBus
-from .forkserver import ForkServer
+from .forkserver import base_env, take_warm
 from .ports import free_port
 from .processes import RUN_MARKER, sweep
 from .release import Release, build, thaw
@@ -44,9 +42,9 @@ class Platform:
         self.external_redis = redis_url
         self.boot_timeout = boot_timeout
         self.extra_env = dict(env or {})
-        self.run_id = uuid.uuid4().hex[:12]
         self._names = itertools.count(1)
         self.clusters: list[Cluster] = []
+        self._closed = False
         self.release: Release | None = None
         self.redis: RedisServer | None = None
         self.relay: LatencyRelay | None = None
@@ -54,12 +52,10 @@ class Platform:
     # -- lifecycle ---------------------------------------------------------------------------
     def __enter__(self) -> "Platform":
         _live.add(self)
-        self.root = Path(tempfile.mkdtemp(prefix="f6-"))
-        (self.root / "logs").mkdir()
-        (self.root / "workers").mkdir()
+        run = take_warm()
+        self.run_id, self.root, self.forkserver = run.run_id, run.root, run.forkserver
         try:
-            self.bus = EventBus(self.root / "events.sock")
-            self.forkserver = ForkServer(self.bus.path, self.root / "logs" / "zygote.log", self.base_env())
+            self.bus = EventBus(Path(run.events))
             self.sqlite = SQLiteService(self._mkdir("services/sqlite"))
             if self.external_redis is None:
                 self.redis = RedisServer(self._mkdir("services/redis"), self.base_env())
@@ -77,6 +73,9 @@ class Platform:
 
     def close(self) -> None:
         """Stop every worker, the fork server and the services; kill whatever the run left behind."""
+        if self._closed:
+            return
+        self._closed = True
         for cluster in self.clusters:
             cluster.close()
         if hasattr(self, "forkserver"):
@@ -96,8 +95,11 @@ class Platform:
 
     # -- scenarios ---------------------------------------------------------------------------
     def cluster(self, counts: dict[str, int] | None = None, *, policy: str = "round_robin",
-                seed: int = 0, env: dict[str, str] | None = None) -> Cluster:
-        """Start a fresh set of workers (4 web by default) with empty service namespaces."""
+                seed: int = 0, env: dict[str, str] | None = None, wait: bool = True) -> Cluster:
+        """Start a fresh set of workers (4 web by default) with empty service namespaces.
+
+        With ``wait=False`` the workers are only ordered; call ``cluster.wait_ready()`` later.
+        """
         assert self.release is not None
         number = next(self._names)
         service_env = self.service_env(number)
@@ -107,7 +109,9 @@ class Platform:
                           self.boot_timeout)
         cluster.env = service_env
         self.clusters.append(cluster)
-        cluster.start(counts or {"web": 4})
+        cluster.order(counts or {"web": 4})
+        if wait:
+            cluster.wait_ready()
         return cluster
 
     def service_env(self, number: int) -> dict[str, str]:
@@ -126,9 +130,7 @@ class Platform:
 
     # -- processes ---------------------------------------------------------------------------
     def base_env(self) -> dict[str, str]:
-        path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "/usr/bin:/bin")])
-        return {"PATH": path, "LANG": os.environ.get("LANG", "C.UTF-8"), RUN_MARKER: self.run_id,
-                "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1"}
+        return base_env(self.run_id)
 
     def _launch(self, worker: Worker, number: int, service_env: dict[str, str], scope: str) -> Incarnation:
         assert self.release is not None
@@ -143,7 +145,7 @@ class Platform:
         if port is not None:
             env["PORT"] = str(port)
         argv = self.release.process_types[worker.kind]
-        mode = "gunicorn" if Path(argv[0]).name == "gunicorn" else "exec"
+        incarnation.mode = mode = "gunicorn" if Path(argv[0]).name == "gunicorn" else "exec"
         if mode == "exec":
             env["PYTHONPATH"] = str(BOOT_DIR)
             env["F6_AUDIT"] = f"{self.bus.path}|{incarnation.token}|{sandbox.app}"

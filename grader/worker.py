@@ -6,6 +6,7 @@ log line) points at exactly one process lifetime.
 """
 from __future__ import annotations
 
+import http.client
 import signal
 import threading
 import time
@@ -15,6 +16,21 @@ from pathlib import Path
 from .events import EventBus, Exited, Ready, Spawned
 from .processes import describe_status, signal_group, tail_file
 from .sandbox import Sandbox
+
+
+PROBE_INTERVAL = 0.02
+
+
+def answers_http(port: int | None) -> bool:
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1.0)
+        connection.request("GET", "/")
+        connection.getresponse().read()
+        return True
+    except (OSError, http.client.HTTPException):
+        return False
+    finally:
+        connection.close()
 
 
 class BootFailed(Exception):
@@ -37,7 +53,8 @@ class Incarnation:
     stdout: Path
     stderr: Path
     port: int | None
-    scope: str = ""  # which cluster, so tokens stay unique for the whole platform
+    scope: str = ""
+    mode: str = "gunicorn"  # or "exec": a Procfile command the fork server execs as is  # which cluster, so tokens stay unique for the whole platform
     started: float = field(default_factory=time.monotonic)
     pid: int | None = None
     serving_pid: int | None = None
@@ -52,6 +69,9 @@ class Incarnation:
 
     def stderr_tail(self, lines: int = 15) -> str:
         return tail_file(self.stderr, lines)
+
+    def stdout_tail(self, lines: int = 5) -> str:
+        return tail_file(self.stdout, lines)
 
     def describe_exit(self) -> str:
         return "still running" if self.exit_code is None else describe_status(self.exit_code)
@@ -102,13 +122,30 @@ class Worker:
                     return event
             return incarnation.pid if incarnation.kind != "web" else None
 
-        found = self.bus.wait_for(settled, timeout)
+        if incarnation.kind == "web" and incarnation.mode == "exec":
+            found = self._probe_http(incarnation, settled, timeout)
+        else:
+            found = self.bus.wait_for(settled, timeout)
         if isinstance(found, Exited) or found is None:
             reason = (f"exited with {describe_status(found.code)} before it was ready" if found
                       else f"was not ready within {timeout:g} s")
             self.kill(incarnation)
             raise BootFailed(incarnation, reason)
         incarnation.ready_at = time.monotonic()
+
+    def _probe_http(self, incarnation: Incarnation, settled, timeout: float):
+        """Readiness for a web process the grader did not start itself: any HTTP answer on PORT.
+
+        Such a process sends no readiness event, so the probe polls, each wait bounded by the deadline.
+        """
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = self.bus.wait_for(settled, PROBE_INTERVAL)
+            if isinstance(found, Exited):
+                return found
+            if answers_http(incarnation.port):
+                return True
+        return None
 
     def stop(self, incarnation: Incarnation, wait: bool = True) -> None:
         """SIGTERM the group, give it ``graceful_timeout`` seconds, then SIGKILL; wipe its disk.

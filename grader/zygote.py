@@ -12,6 +12,7 @@ import ctypes
 import importlib
 import json
 import os
+import resource
 import select
 import signal
 import socket
@@ -22,6 +23,7 @@ PRELOAD = ("gunicorn.app.wsgiapp", "gunicorn.arbiter", "gunicorn.workers.sync", 
            "gunicorn.config", "flask", "werkzeug.serving", "jinja2", "redis", "sqlite3", "json",
            "http.client", "urllib.request", "csv", "tempfile", "uuid", "hashlib", "hmac", "secrets")
 PR_SET_CHILD_SUBREAPER = 36
+MAX_FILE_BYTES = 256 * 2**20  # a worker that writes a larger file (or log) gets SIGXFSZ
 
 
 class Zygote:
@@ -106,6 +108,8 @@ class Zygote:
 def become_worker(spec: dict) -> int:
     """Turn this freshly forked child into the worker the spec describes; return its exit code."""
     os.setsid()
+    resource.setrlimit(resource.RLIMIT_FSIZE, (MAX_FILE_BYTES, MAX_FILE_BYTES))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     for signum in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(signum, signal.SIG_DFL)
     null = os.open(os.devnull, os.O_RDONLY)
@@ -130,7 +134,7 @@ def become_worker(spec: dict) -> int:
     worker_hooks.CHANNEL = (spec["events"], spec["token"])
     sys.path.insert(0, spec["cwd"])
     from gunicorn.app.wsgiapp import WSGIApplication
-    sys.argv = ["gunicorn", *argv[1:], "--bind", f"127.0.0.1:{spec['port']}",
+    sys.argv = ["gunicorn", *argv[1:], "--bind", f"127.0.0.1:{spec['port']}", "--chdir", spec["cwd"],
                 "--config", "python:grader.worker_hooks"]
     WSGIApplication("%(prog)s [OPTIONS] [APP_MODULE]", prog="gunicorn").run()
     return 0
@@ -151,6 +155,8 @@ def main() -> None:
         pass
     preload()
     Zygote(sys.argv[1]).serve()
+    sys.stdout.flush()
+    os._exit(0)  # skip tearing down every preloaded module: nothing here needs cleaning up
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ class Check:
     points: int
     run: Callable[["Scenario"], Verdict]
     hidden: bool = False
-    workers: int = 4
+    workers: int = 3
     policy: str = "round_robin"
 
 

@@ -8,10 +8,10 @@ from ..http import Response
 def explain(did: str, saw: str, why: str, fix: str, logs: list | None = None) -> str:
     parts = [did, saw, why, fix]
     for incarnation in logs or []:
-        tail = incarnation.stderr_tail()
-        if tail:
-            parts.append(f"Last lines of {incarnation.name}'s stderr (pid {incarnation.pid}):\n"
-                         + _indent(tail))
+        for stream, tail in (("stdout", incarnation.stdout_tail()), ("stderr", incarnation.stderr_tail())):
+            if tail:
+                parts.append(f"Last lines of {incarnation.name}'s {stream} (pid {incarnation.pid}):\n"
+                             + _indent(tail))
     return "\n".join(part.strip() for part in parts if part)
 
 
