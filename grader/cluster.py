@@ -101,6 +101,11 @@ class Cluster:
         for worker, incarnation in fresh:
             worker.wait_ready(incarnation, self.boot_timeout)
 
+    def settle(self) -> None:
+        """Wait until every process being stopped has exited (each wait is bounded)."""
+        for worker in self.workers.values():
+            worker.join_background()
+
     def close(self) -> None:
         """SIGKILL every incarnation still alive and wait for each exit report."""
         doomed = [(worker, incarnation) for worker in self.workers.values()

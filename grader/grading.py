@@ -21,11 +21,11 @@ from .worker import BootFailed
 
 def grade(exercise: str, path: str | Path | AppSource, names=None, *, seed: int = 0,
           database_url: str | None = None, redis_url: str | None = None,
-          boot_timeout: float | None = None) -> Report:
+          boot_timeout: float | None = None, env: dict[str, str] | None = None) -> Report:
     """Grade an app on an exercise; raises BadInput for input that cannot be graded at all."""
     checks = registry.select(exercise, names)
     source = path if isinstance(path, AppSource) else load(path)
-    options = {"database_url": database_url, "redis_url": redis_url}
+    options = {"database_url": database_url, "redis_url": redis_url, "env": env}
     if boot_timeout is not None:
         options["boot_timeout"] = boot_timeout
     results: list[CheckResult] = []
@@ -72,7 +72,7 @@ def _result(check: Check, status: str, points: float, feedback: str) -> CheckRes
 
 def boot_feedback(failure: BootFailed) -> str:
     incarnation = failure.incarnation
-    if incarnation.exit_code is not None:
+    if not failure.timed_out:
         saw = f"{incarnation.name} (pid {incarnation.pid}) {failure.reason}."
         fix = ("Read the error below, fix app.py, and run the check again. The app must import cleanly "
                "in a fresh process that has only what the platform gives it: the release's files and "

@@ -36,10 +36,11 @@ def answers_http(port: int | None) -> bool:
 class BootFailed(Exception):
     """A worker could not become ready; carries the incarnation so feedback can cite its logs."""
 
-    def __init__(self, incarnation: "Incarnation", reason: str):
+    def __init__(self, incarnation: "Incarnation", reason: str, timed_out: bool):
         super().__init__(reason)
         self.incarnation = incarnation
         self.reason = reason
+        self.timed_out = timed_out
 
 
 @dataclass
@@ -130,7 +131,7 @@ class Worker:
             reason = (f"exited with {describe_status(found.code)} before it was ready" if found
                       else f"was not ready within {timeout:g} s")
             self.kill(incarnation)
-            raise BootFailed(incarnation, reason)
+            raise BootFailed(incarnation, reason, timed_out=found is None)
         incarnation.ready_at = time.monotonic()
 
     def _probe_http(self, incarnation: Incarnation, settled, timeout: float):

@@ -77,6 +77,7 @@ def restart_all(scenario: Scenario) -> Verdict:
     cluster.restart_all()
     seen = read_everywhere(scenario)
     expected = base + len(took)
+    cluster.settle()
     slow = [i.name for w in cluster.workers.values() for i in w.incarnations if i.killed_after_term]
     note = (f"\nNote: {', '.join(slow)} ignored SIGTERM and had to be killed; a process should exit "
             "promptly when the platform asks it to.") if slow else ""

@@ -1,0 +1,124 @@
+"""The platform simulator itself: workers, restarts, private disks, routing and cleanup, for real."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import grader_processes
+from grader.platform import Platform
+from grader.source import AppSource, load
+
+APPS = Path(__file__).parent / "apps"
+
+PROBE_APP = b'''
+import os, tempfile
+from flask import Flask, request
+
+app = Flask(__name__)
+booted = os.getpid()
+
+
+@app.get("/whoami")
+def whoami():
+    return {"pid": os.getpid(), "dyno": os.environ["DYNO"], "tmp": tempfile.gettempdir(),
+            "home": os.environ["HOME"], "cwd": os.getcwd(), "files": sorted(os.listdir("."))}
+
+
+@app.post("/touch")
+def touch():
+    with open("mark.txt", "w") as handle:
+        handle.write("x")
+    return {"ok": True}
+'''
+
+
+@pytest.fixture
+def platform():
+    with Platform(AppSource("probe", {"app.py": PROBE_APP})) as running:
+        yield running
+
+
+def test_each_worker_has_its_own_pid_home_tmpdir_and_copy_of_the_release(platform):
+    cluster = platform.cluster({"web": 3})
+    seen = [cluster.get("/whoami", worker=name).json() for name in cluster.serving()]
+    assert [s["dyno"] for s in seen] == ["web.1", "web.2", "web.3"]
+    for key in ("pid", "tmp", "home", "cwd"):
+        assert len({s[key] for s in seen}) == 3, key
+    assert all(s["tmp"].startswith(str(platform.root)) for s in seen)
+
+
+def test_a_restarted_worker_gets_a_new_process_and_an_empty_private_disk(platform):
+    cluster = platform.cluster({"web": 2})
+    before = cluster.get("/whoami", worker="web.1").json()
+    cluster.post("/touch", worker="web.1")
+    assert "mark.txt" in cluster.get("/whoami", worker="web.1").json()["files"]
+    assert "mark.txt" not in cluster.get("/whoami", worker="web.2").json()["files"]
+    cluster.restart("web.1")
+    after = cluster.get("/whoami", worker="web.1").json()
+    assert after["pid"] != before["pid"]
+    assert "mark.txt" not in after["files"]
+
+
+def test_the_release_is_read_only_and_build_runs_once(tmp_path):
+    build = b"import pathlib\npathlib.Path('built.txt').write_text('built')\n" \
+            b"with open('/dev/null', 'a'): pass\n"
+    source = AppSource("built", {"app.py": PROBE_APP, "build.py": build})
+    with Platform(source) as platform:
+        release = platform.release.path
+        assert (release / "built.txt").read_text() == "built"
+        assert not (release / "app.py").stat().st_mode & 0o222
+        assert not release.stat().st_mode & 0o222
+        cluster = platform.cluster({"web": 2})
+        assert "built.txt" in cluster.get("/whoami", worker="web.2").json()["files"]
+
+
+def test_routing_policies_choose_workers_as_documented(platform):
+    cluster = platform.cluster({"web": 3}, policy="never_same")
+    names = [cluster.get("/whoami").worker for _ in range(6)]
+    assert all(a != b for a, b in zip(names, names[1:]))
+    sticky = platform.cluster({"web": 3}, policy="sticky")
+    assert len({sticky.get("/whoami").worker for _ in range(6)}) == 1
+
+
+def test_crash_is_reported_with_the_signal_and_the_worker_restarts(platform):
+    cluster = platform.cluster({"web": 1})
+    old = cluster.workers["web.1"].current
+    cluster.crash("web.1")
+    assert old.exit_code == -9 and old.describe_exit() == "SIGKILL (perhaps out of memory?)"
+    assert cluster.get("/whoami").status == 200
+
+
+def test_a_background_child_and_a_detached_daemon_do_not_outlive_the_run():
+    with Platform(load(APPS / "background_child")) as platform:
+        cluster = platform.cluster({"web": 2})
+        assert cluster.post("/hits").json() == {"hits": 1}
+        running = [cmd for _, cmd in grader_processes()]
+        assert sum("sleep 600" in cmd for cmd in running) == 2
+        assert sum("time.sleep(600)" in cmd for cmd in running) == 2
+    assert grader_processes() == []
+
+
+def test_workers_that_ignore_sigterm_are_killed_after_the_grace_period():
+    with Platform(load(APPS / "ignores_sigterm")) as platform:
+        cluster = platform.cluster({"web": 1})
+        worker = cluster.workers["web.1"]
+        old = worker.current
+        worker.stop(old)
+        assert old.killed_after_term and old.exit_code is not None
+    assert grader_processes() == []
+
+
+def test_store_latency_slows_each_round_trip_to_redis(platform):
+    cluster = platform.cluster({"web": 1})
+    import redis
+    url = cluster.env["REDIS_URL"]
+    client = redis.Redis.from_url(url)
+    client.ping()
+    platform.set_store_latency(0.02)
+    import time
+    started = time.monotonic()
+    client.ping()
+    assert time.monotonic() - started >= 0.02
+    platform.set_store_latency(0.0)
+    client.close()
