@@ -9,6 +9,7 @@ worker leaves behind is reparented here and reaped; when stdin closes it kills e
 from __future__ import annotations
 
 import ctypes
+import gc
 import importlib
 import json
 import os
@@ -146,6 +147,10 @@ def preload() -> None:
             importlib.import_module(name)
         except Exception:  # an optional framework that is missing is simply not preloaded
             pass
+    # Move everything imported so far out of the collector's reach: a child's garbage collection
+    # would otherwise touch (and so copy) every shared page, which costs each fork dearly.
+    gc.collect()
+    gc.freeze()
 
 
 def main() -> None:
