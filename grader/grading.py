@@ -59,6 +59,9 @@ def _run_all(platform: Platform, checks: list[Check], seed: int, results: list[C
             verdict = Verdict(False, str(broken))
         except BootFailed as failure:
             verdict = Verdict(False, boot_feedback(failure))
+        except Exception as error:  # a grader bug must not cost the learner a traceback
+            results.append(_result(check, NOT_GRADED, 0, internal_error(check, error)))
+            continue
         finally:
             cluster.close()
         fraction = verdict.score if verdict.score is not None else (1.0 if verdict.passed else 0.0)
@@ -68,6 +71,11 @@ def _run_all(platform: Platform, checks: list[Check], seed: int, results: list[C
 
 def _result(check: Check, status: str, points: float, feedback: str) -> CheckResult:
     return CheckResult(check.name, check.title, status, points, check.points, feedback, check.hidden)
+
+
+def internal_error(check: Check, error: Exception) -> str:
+    return (f"The grader itself failed while running this check ({type(error).__name__}: {error}). "
+            "This is not your app's fault: please report it to your instructor with this message.")
 
 
 def boot_feedback(failure: BootFailed) -> str:

@@ -76,22 +76,27 @@ class Platform:
         if self._closed:
             return
         self._closed = True
-        for cluster in self.clusters:
-            cluster.close()
-        if hasattr(self, "forkserver"):
-            self.forkserver.close()
-        if self.relay is not None:
-            self.relay.close()
-        if self.redis is not None:
-            self.redis.stop()
-        if hasattr(self, "bus"):
-            self.bus.close()
+        try:
+            for cluster in self.clusters:
+                cluster.close()
+        finally:
+            for stop in self._stoppers():
+                try:
+                    stop()
+                except Exception:  # one failed step must not leave the others' processes running
+                    pass
         self.left_behind = sweep(self.run_id)
         if hasattr(self, "root") and self.root.exists():
             if self.release is not None:
                 thaw(self.release.path)
             shutil.rmtree(self.root, ignore_errors=True)
         _live.discard(self)
+
+    def _stoppers(self) -> list:
+        steps = [getattr(self, "forkserver", None) and self.forkserver.close,
+                 self.relay and self.relay.close, self.redis and self.redis.stop,
+                 getattr(self, "bus", None) and self.bus.close]
+        return [step for step in steps if step]
 
     # -- scenarios ---------------------------------------------------------------------------
     def cluster(self, counts: dict[str, int] | None = None, *, policy: str = "round_robin",

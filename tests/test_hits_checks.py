@@ -126,3 +126,10 @@ def test_app_ignoring_sigterm_is_killed_and_noted_but_not_penalised():
     result = report.result("restart_all")
     assert result.status == "passed"
     assert "ignored SIGTERM and had to be killed" in result.feedback
+
+
+def test_an_app_filling_the_disk_is_stopped_by_the_file_size_limit():
+    report = grade("hits", APPS / "fills_disk", ["agreement"])
+    feedback = report.result("agreement").feedback
+    assert report.result("agreement").status == "failed"
+    assert "returned 500" in feedback and "File too large" in feedback

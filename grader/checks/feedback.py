@@ -29,5 +29,7 @@ class ContractError(Exception):
             saw = f"The request failed: {response.error}."
         else:
             saw = f"It returned {response.status} with body {response.body[:300]!r}."
+            if response.status >= 500:
+                saw += " A 5xx status means your code raised an exception: its traceback is below."
         fix = f"The exercise expects {expected}. Fix the endpoint and run the check again."
         super().__init__(explain(did, saw, "", fix, [incarnation] if incarnation else []))
