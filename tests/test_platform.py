@@ -122,3 +122,21 @@ def test_store_latency_slows_each_round_trip_to_redis(platform):
     assert time.monotonic() - started >= 0.02
     platform.set_store_latency(0.0)
     client.close()
+
+
+def test_an_external_redis_given_by_url_is_attached_instead_of_a_private_one(tmp_path):
+    from grader.forkserver import base_env
+    from grader.grading import grade
+    from grader.services.redis import RedisServer
+    server = RedisServer(tmp_path, base_env("external-test"))
+    try:
+        server.wait_ready()
+        url = f"redis://127.0.0.1:{server.port}/5"
+        report = grade("hits", APPS / "redis_counter", ["agreement", "restart_all"], redis_url=url)
+        assert report.score == report.max_score, report.to_text()
+        import redis
+        client = redis.Redis.from_url(url)
+        assert int(client.get("hits")) == 11  # 6 + 5 hits, in the server we gave it
+        client.close()
+    finally:
+        server.stop()
