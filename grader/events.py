@@ -72,10 +72,15 @@ def parse(data: bytes, now: float) -> Event | None:
 
 
 class EventBus:
-    """Receives events on ``path``; ``wait_for`` blocks until a predicate over the log holds."""
+    """Receives events on ``path``, hands each to ``handler`` and keeps the log.
 
-    def __init__(self, path: Path):
+    ``wait_for`` blocks until a condition holds; it is re-evaluated after every event, so whatever
+    the handler updates (an incarnation's pid, readiness, exit code) can be waited on directly.
+    """
+
+    def __init__(self, path: Path, handler: Callable[[Event], None] = lambda event: None):
         self.path = str(path)
+        self._handler = handler
         self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self._socket.bind(self.path)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024 * 1024)
@@ -94,22 +99,23 @@ class EventBus:
                 continue
             with self._changed:
                 self._events.append(event)
+                self._handler(event)
                 self._changed.notify_all()
 
     def events(self, kind: type | None = None) -> list[Event]:
         with self._changed:
             return [event for event in self._events if kind is None or isinstance(event, kind)]
 
-    def wait_for(self, find: Callable[[list[Event]], object], timeout: float) -> object:
-        """Return the first truthy ``find(events)`` within ``timeout`` seconds, else None."""
+    def wait_for(self, condition: Callable[[], bool], timeout: float) -> bool:
+        """True as soon as ``condition()`` holds, False if it still does not after ``timeout`` s."""
         deadline = time.monotonic() + timeout
         with self._changed:
-            while True:
-                found = find(self._events)
+            while not condition():
                 remaining = deadline - time.monotonic()
-                if found or remaining <= 0:
-                    return found or None
+                if remaining <= 0:
+                    return False
                 self._changed.wait(remaining)
+            return True
 
     def close(self) -> None:
         with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as poke:

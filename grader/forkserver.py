@@ -18,6 +18,7 @@ from pathlib import Path
 from .processes import RUN_MARKER, signal_group
 
 STOP_TIMEOUT = 3.0
+RUN_TAG = "FACTOR_SIX_RUN_TAG"  # optional prefix for run ids, e.g. to tell one test session's runs apart
 
 
 class ForkServer:
@@ -53,7 +54,7 @@ class Run:
     """One grading run's identity: its marker, its private directory and its fork server."""
 
     def __init__(self) -> None:
-        self.run_id = uuid.uuid4().hex[:12]
+        self.run_id = os.environ.get(RUN_TAG, "") + uuid.uuid4().hex[:12]
         self.root = Path(tempfile.mkdtemp(prefix="f6-"))
         for name in ("logs", "workers"):
             (self.root / name).mkdir()

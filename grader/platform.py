@@ -44,6 +44,7 @@ class Platform:
         self.extra_env = dict(env or {})
         self._names = itertools.count(1)
         self.clusters: list[Cluster] = []
+        self.incarnations: dict[str, Incarnation] = {}
         self._closed = False
         self.release: Release | None = None
         self.redis: RedisServer | None = None
@@ -55,7 +56,7 @@ class Platform:
         run = take_warm()
         self.run_id, self.root, self.forkserver = run.run_id, run.root, run.forkserver
         try:
-            self.bus = EventBus(Path(run.events))
+            self.bus = EventBus(Path(run.events), self._on_event)
             self.sqlite = SQLiteService(self._mkdir("services/sqlite"))
             if self.external_redis is None:
                 self.redis = RedisServer(self._mkdir("services/redis"), self.base_env())
@@ -91,6 +92,11 @@ class Platform:
                 thaw(self.release.path)
             shutil.rmtree(self.root, ignore_errors=True)
         _live.discard(self)
+
+    def _on_event(self, event) -> None:
+        incarnation = self.incarnations.get(getattr(event, "token", ""))
+        if incarnation is not None:
+            incarnation.record(event)
 
     def _stoppers(self) -> list:
         steps = [getattr(self, "forkserver", None) and self.forkserver.close,
@@ -154,6 +160,7 @@ class Platform:
         if mode == "exec":
             env["PYTHONPATH"] = str(BOOT_DIR)
             env["F6_AUDIT"] = f"{self.bus.path}|{incarnation.token}|{sandbox.app}"
+        self.incarnations[incarnation.token] = incarnation
         self.forkserver.spawn({"token": incarnation.token, "argv": argv, "mode": mode, "port": port,
                                "cwd": str(sandbox.app), "env": env, "events": self.bus.path,
                                "stdout": str(incarnation.stdout), "stderr": str(incarnation.stderr)})

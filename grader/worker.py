@@ -19,6 +19,7 @@ from .sandbox import Sandbox
 
 
 PROBE_INTERVAL = 0.02
+SPAWN_TIMEOUT = 5.0  # the fork server answers a spawn order in milliseconds; this only bounds a hang
 
 
 def answers_http(port: int | None) -> bool:
@@ -74,6 +75,20 @@ class Incarnation:
     def stdout_tail(self, lines: int = 5) -> str:
         return tail_file(self.stdout, lines)
 
+    @property
+    def exited(self) -> bool:
+        return self.exit_code is not None
+
+    def record(self, event) -> None:
+        """Apply a lifecycle event from the bus (called on the bus's thread, under its lock)."""
+        if isinstance(event, Spawned):
+            self.pid = event.pid
+        elif isinstance(event, Ready):
+            self.serving_pid = event.pid
+            self.ready_at = time.monotonic()
+        elif isinstance(event, Exited):
+            self.exit_code = event.code
+
     def describe_exit(self) -> str:
         return "still running" if self.exit_code is None else describe_status(self.exit_code)
 
@@ -107,46 +122,32 @@ class Worker:
 
     def wait_ready(self, incarnation: Incarnation, timeout: float) -> None:
         """Block until the incarnation reports ready; raise BootFailed if it dies or times out."""
-        token = incarnation.token
-
-        def settled(events):
-            for event in events:
-                if getattr(event, "token", None) != token:
-                    continue
-                if isinstance(event, Spawned):
-                    incarnation.pid = event.pid
-                elif isinstance(event, Ready) and incarnation.kind == "web":
-                    incarnation.serving_pid = event.pid
-                    return event
-                elif isinstance(event, Exited):
-                    incarnation.exit_code = event.code
-                    return event
-            return incarnation.pid if incarnation.kind != "web" else None
-
         if incarnation.kind == "web" and incarnation.mode == "exec":
-            found = self._probe_http(incarnation, settled, timeout)
-        else:
-            found = self.bus.wait_for(settled, timeout)
-        if isinstance(found, Exited) or found is None:
-            reason = (f"exited with {describe_status(found.code)} before it was ready" if found
-                      else f"was not ready within {timeout:g} s")
+            self._probe_http(incarnation, timeout)
+        elif incarnation.kind == "web":
+            self.bus.wait_for(lambda: incarnation.ready_at is not None or incarnation.exited, timeout)
+        else:  # a process without a port is ready once it runs
+            self.bus.wait_for(lambda: incarnation.pid is not None, timeout)
+            incarnation.ready_at = incarnation.ready_at or time.monotonic()
+        if incarnation.exited or incarnation.ready_at is None:
+            timed_out = not incarnation.exited
+            reason = (f"was not ready within {timeout:g} s" if timed_out
+                      else f"exited with {describe_status(incarnation.exit_code)} before it was ready")
             self.kill(incarnation)
-            raise BootFailed(incarnation, reason, timed_out=found is None)
-        incarnation.ready_at = time.monotonic()
+            raise BootFailed(incarnation, reason, timed_out=timed_out)
 
-    def _probe_http(self, incarnation: Incarnation, settled, timeout: float):
+    def _probe_http(self, incarnation: Incarnation, timeout: float) -> None:
         """Readiness for a web process the grader did not start itself: any HTTP answer on PORT.
 
         Such a process sends no readiness event, so the probe polls, each wait bounded by the deadline.
         """
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            found = self.bus.wait_for(settled, PROBE_INTERVAL)
-            if isinstance(found, Exited):
-                return found
+            if self.bus.wait_for(lambda: incarnation.exited, PROBE_INTERVAL):
+                return
             if answers_http(incarnation.port):
-                return True
-        return None
+                incarnation.ready_at = time.monotonic()
+                return
 
     def stop(self, incarnation: Incarnation, wait: bool = True) -> None:
         """SIGTERM the group, give it ``graceful_timeout`` seconds, then SIGKILL; wipe its disk.
@@ -155,7 +156,9 @@ class Worker:
         next incarnation boots while this one drains).
         """
         incarnation.stop_requested = True
-        if incarnation.pid is None or incarnation.exit_code is not None:
+        if not self.bus.wait_for(lambda: incarnation.pid is not None or incarnation.exited, SPAWN_TIMEOUT):
+            raise RuntimeError(f"the fork server never started {incarnation.token}")
+        if incarnation.exited:
             self._finish(incarnation)
             return
         signal_group(incarnation.pid, signal.SIGTERM)
@@ -167,42 +170,23 @@ class Worker:
             self._background.append(thread)
 
     def _escalate(self, incarnation: Incarnation) -> None:
-        if not self._wait_exit(incarnation, self.graceful_timeout):
+        if not self.bus.wait_for(lambda: incarnation.exited, self.graceful_timeout):
             incarnation.killed_after_term = True
             signal_group(incarnation.pid, signal.SIGKILL)
-            self._wait_exit(incarnation, self.graceful_timeout)
+            self.bus.wait_for(lambda: incarnation.exited, self.graceful_timeout)
         self._finish(incarnation)
 
     def kill(self, incarnation: Incarnation) -> None:
         """SIGKILL the whole group now (a crash, or the end of a run) and wait for the exit report."""
         incarnation.stop_requested = True
-        if incarnation.pid is None:
-            self.bus.wait_for(lambda events: self._exit_or_spawn(incarnation, events), 2.0)
-        if incarnation.pid is not None and incarnation.exit_code is None:
+        self.bus.wait_for(lambda: incarnation.pid is not None or incarnation.exited, SPAWN_TIMEOUT)
+        if incarnation.pid is not None and not incarnation.exited:
             signal_group(incarnation.pid, signal.SIGKILL)
-            self._wait_exit(incarnation, 5.0)
+            self.bus.wait_for(lambda: incarnation.exited, SPAWN_TIMEOUT)
         self._finish(incarnation)
 
-    def _exit_or_spawn(self, incarnation: Incarnation, events) -> bool:
-        for event in events:
-            if getattr(event, "token", None) == incarnation.token and isinstance(event, Spawned):
-                incarnation.pid = event.pid
-            if getattr(event, "token", None) == incarnation.token and isinstance(event, Exited):
-                incarnation.exit_code = event.code
-                return True
-        return incarnation.pid is not None
-
-    def _wait_exit(self, incarnation: Incarnation, timeout: float) -> bool:
-        def exited(events):
-            for event in events:
-                if isinstance(event, Exited) and event.token == incarnation.token:
-                    incarnation.exit_code = event.code
-                    return True
-            return False
-        return bool(self.bus.wait_for(exited, timeout))
-
     def _finish(self, incarnation: Incarnation) -> None:
-        if incarnation.exit_code is not None:
+        if incarnation.exited:
             incarnation.sandbox.wipe()
 
     def join_background(self) -> None:

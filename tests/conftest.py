@@ -8,15 +8,20 @@ from pathlib import Path
 
 import pytest
 
+from grader.forkserver import RUN_TAG
 from grader.processes import RUN_MARKER
 
 ROOT = Path(__file__).resolve().parent.parent
 APPS = Path(__file__).resolve().parent / "apps"
+# Every run this session starts, in-process or through a child (the CLI, nbgrader's kernels), is
+# tagged, so the check below sees this session's processes and no one else's.
+SESSION_TAG = f"pytest{os.getpid()}-"
+os.environ[RUN_TAG] = SESSION_TAG
 
 
 def grader_processes() -> list[tuple[int, str]]:
-    """(pid, command line) of every live, non-zombie process carrying any grading run's marker."""
-    needle = f"{RUN_MARKER}=".encode()
+    """(pid, command line) of every live, non-zombie process from a grading run of this session."""
+    needle = f"{RUN_MARKER}={SESSION_TAG}".encode()
     found = []
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
