@@ -59,8 +59,9 @@ def list_exercises() -> int:
     for exercise, checks in EXERCISES.items():
         print(exercise)
         for item in checks:
-            hidden = ", hidden in the notebook" if item.hidden else ""
-            print(f"  {item.name:<16} {item.points} pt{'s' if item.points != 1 else ''}{hidden}  {item.title}")
+            hidden = " (hidden in the notebook)" if item.hidden else ""
+            points = f"{item.points} pt{'s' if item.points != 1 else ''}"
+            print(f"  {item.name:<16} {points:<6} {item.title}{hidden}")
     return EXIT_PASSED
 
 

@@ -95,12 +95,12 @@ def boot_feedback(failure: BootFailed) -> str:
         fix = ("Make sure importing app.py returns quickly: no input(), no endless loop, no server "
                "started by hand (gunicorn serves the `app` object for you).")
     return explain(
-        "The grader built a release of your app and started it as several gunicorn workers.",
+        "The grader built a release of your app and started its web processes as its Procfile says (by default `web: gunicorn app:app`).",
         saw + " Nothing could be graded, because no request could be answered.",
         "", fix, [incarnation])
 
 
-def assert_passes(exercise: str, name: str, path=".", *, seed: int = 0, **options) -> Report:
+def assert_passes(exercise: str, name: str, path=".", *, seed: int = 0, **options) -> None:
     """Run one check; raise AssertionError whose message is the learner's feedback if it fails.
 
     This is what an nbgrader test cell calls: the cell passes (and earns its points) exactly when
@@ -111,4 +111,3 @@ def assert_passes(exercise: str, name: str, path=".", *, seed: int = 0, **option
     if not result.passed:
         raise AssertionError(f"{result.title}: {result.status}.\n{result.feedback}")
     print(f"{result.title}: passed. {result.feedback}")
-    return report

@@ -16,6 +16,7 @@ from pathlib import Path
 
 RUN_MARKER = "FACTOR_SIX_RUN"
 TAIL_LINES = 15
+TRACEBACK_LINES = 40
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,30 @@ def tail_file(path: Path, lines: int = TAIL_LINES, max_bytes: int = 16384) -> st
     except OSError:
         return ""
     return tail_text(data.decode("utf-8", "replace"), lines)
+
+
+def app_traceback(text: str, app_dir: str) -> str | None:
+    """The last Python traceback in ``text``, keeping only the frames in the learner's own files.
+
+    Frames of gunicorn, Flask and importlib say nothing a learner can act on; paths inside the
+    worker's copy of the app are shown relative to it (``app.py``). None when there is no traceback.
+    """
+    lines = text.splitlines()
+    starts = [i for i, line in enumerate(lines) if line.startswith("Traceback (most recent call last):")]
+    if not starts:
+        return None
+    prefix = app_dir.rstrip("/") + "/"
+    kept, keep = [lines[starts[-1]]], False
+    for line in lines[starts[-1] + 1:]:
+        if line.startswith('  File "'):
+            keep = prefix in line
+        elif not line.startswith("    "):
+            if line.startswith("[") and "] [" in line:  # gunicorn's own log resumes
+                break
+            keep = True  # the exception itself, and any chained header
+        if keep:
+            kept.append(line.replace(prefix, ""))
+    return "\n".join(kept[:TRACEBACK_LINES])
 
 
 def marked_processes(run_id: str) -> list[int]:

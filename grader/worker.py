@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .events import EventBus, Exited, Ready, Spawned
-from .processes import describe_status, signal_group, tail_file
+from .processes import app_traceback, describe_status, signal_group, tail_file, tail_text
 from .sandbox import Sandbox
 
 
@@ -71,6 +71,14 @@ class Incarnation:
 
     def stderr_tail(self, lines: int = 15) -> str:
         return tail_file(self.stderr, lines)
+
+    def stderr_excerpt(self) -> tuple[str, str]:
+        """(label, text): the app's own traceback if stderr ends in one, else the last lines."""
+        tail = tail_file(self.stderr, 200, max_bytes=65536)
+        traceback = app_traceback(tail, str(self.sandbox.app))
+        if traceback:
+            return "the error it raised", traceback
+        return "the last lines of its stderr", tail_text(tail)
 
     def stdout_tail(self, lines: int = 5) -> str:
         return tail_file(self.stdout, lines)

@@ -8,10 +8,13 @@ from ..http import Response
 def explain(did: str, saw: str, why: str, fix: str, logs: list | None = None) -> str:
     parts = [did, saw, why, fix]
     for incarnation in logs or []:
-        for stream, tail in (("stdout", incarnation.stdout_tail()), ("stderr", incarnation.stderr_tail())):
-            if tail:
-                parts.append(f"Last lines of {incarnation.name}'s {stream} (pid {incarnation.pid}):\n"
-                             + _indent(tail))
+        who = f"{incarnation.name}, pid {incarnation.pid}"
+        printed = incarnation.stdout_tail()
+        if printed:
+            parts.append(f"The last lines it printed (stdout of {who}):\n" + _indent(printed))
+        label, text = incarnation.stderr_excerpt()
+        if text:
+            parts.append(f"{label.capitalize()} (stderr of {who}):\n" + _indent(text))
     return "\n".join(part.strip() for part in parts if part)
 
 
@@ -28,7 +31,8 @@ class ContractError(Exception):
         if response.status is None:
             saw = f"The request failed: {response.error}."
         else:
-            saw = f"It returned {response.status} with body {response.body[:300]!r}."
+            body = response.body if len(response.body) <= 160 else response.body[:157] + "..."
+            saw = f"It returned {response.status} with body {body!r}."
             if response.status >= 500:
                 saw += " A 5xx status means your code raised an exception: its traceback is below."
         fix = f"The exercise expects {expected}. Fix the endpoint and run the check again."
