@@ -25,6 +25,8 @@ class ForkServer:
     """Starts the zygote at once (it preloads while the release builds) and sends it spawn orders."""
 
     def __init__(self, events: str, log: Path, env: dict[str, str]):
+        # The zygote must run this very copy of the grader, whatever is installed elsewhere.
+        env = {**env, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
         with open(log, "wb") as handle:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "grader.zygote", events], stdin=subprocess.PIPE, stdout=handle,
