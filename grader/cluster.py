@@ -31,8 +31,11 @@ class Client:
 
 class Cluster:
     def __init__(self, bus: EventBus, launch: Callable[[Worker, int], Incarnation], router: Router,
-                 process_types: dict[str, list[str]], boot_timeout: float):
+                 process_types: dict[str, list[str]], boot_timeout: float,
+                 env: dict[str, str] | None = None, platform=None):
         self.bus = bus
+        self.env = env or {}  # what the workers were given: DATABASE_URL, REDIS_URL, ...
+        self.platform = platform  # the platform that runs it, for faults beyond the workers
         self.router = router
         self.process_types = process_types
         self.boot_timeout = boot_timeout
@@ -46,29 +49,23 @@ class Cluster:
     # -- supervision -------------------------------------------------------------------------
     def scale(self, kind: str, count: int) -> None:
         """Start or stop workers of one type until exactly ``count`` run (new ones wait until ready)."""
-        if kind not in self.process_types:
-            raise ValueError(f"the Procfile has no process type {kind!r}")
         names = [name for name, worker in self.workers.items() if worker.kind == kind]
         for name in names[count:]:
             worker = self.workers.pop(name)
             worker.stop(worker.current)
-        started = []
-        for index in range(len(names) + 1, count + 1):
-            worker = Worker(f"{kind}.{index}", kind, self.bus, self._launch, GRACEFUL_TIMEOUT)
-            self.workers[worker.name] = worker
-            started.append((worker, worker.begin()))
-        for worker, incarnation in started:
-            worker.wait_ready(incarnation, self.boot_timeout)
+        self.order({kind: count})
+        self.wait_ready()
 
     def order(self, counts: dict[str, int]) -> None:
-        """Ask for every process at once without waiting, so boots overlap with other work."""
+        """Ask for every missing process at once without waiting, so boots overlap with other work."""
         for kind, count in counts.items():
             if kind not in self.process_types:
                 raise ValueError(f"the Procfile has no process type {kind!r}")
             for index in range(1, count + 1):
-                worker = Worker(f"{kind}.{index}", kind, self.bus, self._launch, GRACEFUL_TIMEOUT)
-                self.workers[worker.name] = worker
-                worker.begin()
+                name = f"{kind}.{index}"
+                if name not in self.workers:
+                    self.workers[name] = Worker(name, kind, self.bus, self._launch, GRACEFUL_TIMEOUT)
+                    self.workers[name].begin()
 
     def wait_ready(self) -> None:
         """Block until every ordered process is ready; BootFailed names the first that is not."""
@@ -149,6 +146,3 @@ class Cluster:
                 if incarnation.token == token:
                     return incarnation
         return None
-
-    def all_incarnations(self) -> list[Incarnation]:
-        return [i for worker in self.workers.values() for i in worker.incarnations]

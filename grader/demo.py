@@ -14,7 +14,6 @@ def launch(path=".", workers: int = 3, *, policy: str = "round_robin", seed: int
     """Yield a started cluster of ``workers`` web processes; everything stops when the block ends."""
     with Platform(load(path), **options) as platform:
         cluster = platform.cluster({"web": workers}, policy=policy, seed=seed)
-        cluster.platform = platform
         yield cluster
 
 

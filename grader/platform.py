@@ -117,8 +117,7 @@ class Platform:
         service_env.update(env or {})
         launch = lambda worker, n: self._launch(worker, n, service_env, f"c{number}/")  # noqa: E731
         cluster = Cluster(self.bus, launch, Router(policy, seed), self.release.process_types,
-                          self.boot_timeout)
-        cluster.env = service_env
+                          self.boot_timeout, env=service_env, platform=self)
         self.clusters.append(cluster)
         cluster.order(counts or {"web": 4})
         if wait:

@@ -55,8 +55,8 @@ class Incarnation:
     stdout: Path
     stderr: Path
     port: int | None
-    scope: str = ""
-    mode: str = "gunicorn"  # or "exec": a Procfile command the fork server execs as is  # which cluster, so tokens stay unique for the whole platform
+    scope: str = ""  # which cluster, so tokens stay unique for the whole platform
+    mode: str = "gunicorn"  # or "exec": a Procfile command the fork server execs as is
     started: float = field(default_factory=time.monotonic)
     pid: int | None = None
     serving_pid: int | None = None
@@ -68,9 +68,6 @@ class Incarnation:
     @property
     def token(self) -> str:
         return f"{self.scope}{self.name}#{self.number}"
-
-    def stderr_tail(self, lines: int = 15) -> str:
-        return tail_file(self.stderr, lines)
 
     def stderr_excerpt(self) -> tuple[str, str]:
         """(label, text): the app's own traceback if stderr ends in one, else the last lines."""
@@ -104,8 +101,10 @@ class Incarnation:
 class Worker:
     """Starts, stops and kills incarnations of one named process, through the fork server."""
 
-    def __init__(self, name: str, kind: str, bus: EventBus, launch, graceful_timeout: float):
+    def __init__(self, name: str, kind: str, bus: EventBus, launch, graceful_timeout: float,
+                 send_signal=signal_group):
         self.name = name
+        self._signal = send_signal  # (pgid, signum) -> bool; tests pass a fake
         self.kind = kind
         self.bus = bus
         self._launch = launch  # (Worker, number) -> Incarnation, spawn already ordered
@@ -169,7 +168,7 @@ class Worker:
         if incarnation.exited:
             self._finish(incarnation)
             return
-        signal_group(incarnation.pid, signal.SIGTERM)
+        self._signal(incarnation.pid, signal.SIGTERM)
         if wait:
             self._escalate(incarnation)
         else:
@@ -180,7 +179,7 @@ class Worker:
     def _escalate(self, incarnation: Incarnation) -> None:
         if not self.bus.wait_for(lambda: incarnation.exited, self.graceful_timeout):
             incarnation.killed_after_term = True
-            signal_group(incarnation.pid, signal.SIGKILL)
+            self._signal(incarnation.pid, signal.SIGKILL)
             self.bus.wait_for(lambda: incarnation.exited, self.graceful_timeout)
         self._finish(incarnation)
 
@@ -189,7 +188,7 @@ class Worker:
         incarnation.stop_requested = True
         self.bus.wait_for(lambda: incarnation.pid is not None or incarnation.exited, SPAWN_TIMEOUT)
         if incarnation.pid is not None and not incarnation.exited:
-            signal_group(incarnation.pid, signal.SIGKILL)
+            self._signal(incarnation.pid, signal.SIGKILL)
             self.bus.wait_for(lambda: incarnation.exited, SPAWN_TIMEOUT)
         self._finish(incarnation)
 

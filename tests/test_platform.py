@@ -140,3 +140,13 @@ def test_an_external_redis_given_by_url_is_attached_instead_of_a_private_one(tmp
         client.close()
     finally:
         server.stop()
+
+
+def test_scaling_up_and_down_starts_and_stops_named_workers(platform):
+    cluster = platform.cluster({"web": 1})
+    cluster.scale("web", 3)
+    assert cluster.serving() == ["web.1", "web.2", "web.3"]
+    assert cluster.get("/whoami", worker="web.3").json()["dyno"] == "web.3"
+    gone = cluster.workers["web.3"].current
+    cluster.scale("web", 2)
+    assert cluster.serving() == ["web.1", "web.2"] and gone.exited

@@ -1,0 +1,76 @@
+"""Worker supervision with fakes: the escalation and boot rules, without any real process."""
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+import pytest
+
+from grader.sandbox import Sandbox
+from grader.worker import BootFailed, Incarnation, Worker
+
+
+class InstantBus:
+    """Answers every wait at once: the condition either holds already or it never will."""
+
+    def wait_for(self, condition, timeout):
+        return condition()
+
+
+def make_worker(tmp_path: Path, on_signal, graceful: float = 3.0, **incarnation):
+    sent = []
+
+    def send(pgid, signum):
+        sent.append(signal.Signals(signum).name)
+        on_signal(worker.current, signum)
+        return True
+
+    def launch(worker, number):
+        root = tmp_path / f"{worker.name}-{number}"
+        sandbox = Sandbox.create(root, tmp_path / "release")
+        return Incarnation(worker.name, number, "web", sandbox, root / "out", root / "err", 8000,
+                           pid=4242, **incarnation)
+
+    (tmp_path / "release").mkdir(exist_ok=True)
+    worker = Worker("web.1", "web", InstantBus(), launch, graceful, send_signal=send)
+    worker.begin()
+    return worker, sent
+
+
+def exit_on(wanted):
+    def on_signal(incarnation, signum):
+        if signum == wanted:
+            incarnation.exit_code = -signum
+    return on_signal
+
+
+def test_a_polite_process_gets_sigterm_only_and_loses_its_disk(tmp_path):
+    worker, sent = make_worker(tmp_path, exit_on(signal.SIGTERM))
+    worker.stop(worker.current)
+    assert sent == ["SIGTERM"]
+    assert not worker.current.killed_after_term
+    assert not worker.current.sandbox.root.exists()
+
+
+def test_a_process_ignoring_sigterm_is_killed_after_the_grace_period(tmp_path):
+    worker, sent = make_worker(tmp_path, exit_on(signal.SIGKILL))
+    worker.stop(worker.current)
+    assert sent == ["SIGTERM", "SIGKILL"]
+    assert worker.current.killed_after_term and worker.current.exit_code == -9
+
+
+def test_a_process_that_dies_while_booting_fails_with_its_exit_code(tmp_path):
+    worker, sent = make_worker(tmp_path, exit_on(signal.SIGKILL), exit_code=3)
+    with pytest.raises(BootFailed) as failure:
+        worker.wait_ready(worker.current, timeout=1.0)
+    assert failure.value.reason == "exited with exit code 3 before it was ready"
+    assert not failure.value.timed_out
+    assert sent == []  # nothing left to kill
+
+
+def test_a_process_that_never_gets_ready_is_killed_at_the_deadline(tmp_path):
+    worker, sent = make_worker(tmp_path, exit_on(signal.SIGKILL))
+    with pytest.raises(BootFailed) as failure:
+        worker.wait_ready(worker.current, timeout=2.5)
+    assert failure.value.reason == "was not ready within 2.5 s" and failure.value.timed_out
+    assert sent == ["SIGKILL"]
