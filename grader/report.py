@@ -1,13 +1,14 @@
 """A grading run's results, rendered three ways from one source of truth: text, HTML and JSON."""
 from __future__ import annotations
 
-import html
+import xml.etree.ElementTree as ET
 import json
 from dataclasses import dataclass
 
 from .checks.base import CheckResult
 
 MARKS = {"passed": "PASS", "failed": "FAIL", "could not grade": "NOT GRADED"}
+COLOURS = {"passed": "#1a7f37", "failed": "#cf222e"}
 
 
 @dataclass(frozen=True)
@@ -50,16 +51,29 @@ class Report:
     __str__ = to_text
 
     def _repr_html_(self) -> str:
-        rows = []
+        """A table for notebooks, built as elements so every text is escaped by construction."""
+        root = ET.Element("div")
+        title = ET.SubElement(ET.SubElement(root, "p"), "b")
+        title.text = f"{self.exercise}: {_number(self.score)}/{self.max_score} points"
+        table = ET.SubElement(root, "table")
+        _row(table, "th", ["", "check", "points", "what happened"])
         for result in self.results:
-            colour = {"passed": "#1a7f37", "failed": "#cf222e"}.get(result.status, "#9a6700")
-            rows.append(
-                f'<tr><td style="color:{colour};font-weight:bold">{html.escape(MARKS[result.status])}</td>'
-                f"<td>{html.escape(result.title)}<br><code>{html.escape(result.name)}</code></td>"
-                f"<td>{_number(result.points)}/{result.max_points}</td>"
-                f'<td><pre style="white-space:pre-wrap;margin:0">{html.escape(result.feedback)}</pre></td></tr>')
-        head = (f"<p><b>{html.escape(self.exercise)}</b>: {_number(self.score)}/{self.max_score} points</p>")
-        return head + '<table><tr><th></th><th>check</th><th>points</th><th>what happened</th></tr>' + "".join(rows) + "</table>"
+            row = _row(table, "td", [MARKS[result.status], result.title,
+                                     f"{_number(result.points)}/{result.max_points}", ""])
+            mark, check, _, feedback = list(row)
+            mark.set("style", f"color:{COLOURS.get(result.status, '#9a6700')};font-weight:bold")
+            ET.SubElement(check, "br").tail = None
+            ET.SubElement(check, "code").text = result.name
+            pre = ET.SubElement(feedback, "pre", style="white-space:pre-wrap;margin:0;text-align:left")
+            pre.text = result.feedback
+        return ET.tostring(root, encoding="unicode", method="html")
+
+
+def _row(table: ET.Element, cell: str, texts: list[str]) -> ET.Element:
+    row = ET.SubElement(table, "tr")
+    for text in texts:
+        ET.SubElement(row, cell).text = text
+    return row
 
 
 def _number(value: float) -> str:
