@@ -8,17 +8,22 @@ from __future__ import annotations
 import itertools
 import signal
 import threading
+import time
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from typing import Callable
 
 from .events import EventBus
-from .http import Response, send
+from .http import REQUEST_TIMEOUT, Response, send
 from .processes import signal_group
 from .routing import Router
 from .worker import Incarnation, Worker
 
 GRACEFUL_TIMEOUT = 3.0
+
+
+class OutOfTime(Exception):
+    """The scenario's time budget ran out before its next request could be sent."""
 
 
 @dataclass
@@ -45,6 +50,7 @@ class Cluster:
         self._seq = itertools.count(1)
         self._lock = threading.Lock()
         self.default_client = Client()
+        self.deadline: float | None = None  # time.monotonic() after which no request is sent
 
     # -- supervision -------------------------------------------------------------------------
     def scale(self, kind: str, count: int) -> None:
@@ -124,14 +130,21 @@ class Cluster:
                 client: Client | None = None) -> Response:
         """Send one request, to ``worker`` if named, else to the one the router picks."""
         client = client or self.default_client
+        timeout = REQUEST_TIMEOUT
+        if self.deadline is not None:
+            timeout = min(timeout, self.deadline - time.monotonic())
+            if timeout <= 0:
+                raise OutOfTime(f"{method} {path}")
         name = worker or self.router.choose(self.serving(), client.name)
         incarnation = self.workers[name].current
         with self._lock:
             seq = next(self._seq)
         response = send(seq, name, incarnation.serving_pid or incarnation.pid, incarnation.port,
-                        method, path, payload, client.cookies)
+                        method, path, payload, client.cookies, timeout)
         with self._lock:
             self.log.append(response)
+        if response.status is None and self.deadline is not None and time.monotonic() >= self.deadline:
+            raise OutOfTime(f"{method} {path}")  # cut short by the budget, not by the app
         return response
 
     def get(self, path: str, **options) -> Response:

@@ -6,11 +6,13 @@ cannot boot at all, the remaining checks are marked "could not grade" without bo
 """
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from . import checks as registry
 from .checks.base import FAILED, NOT_GRADED, PASSED, CheckResult, Check, Scenario, Verdict
 from .checks.feedback import ContractError, explain
+from .cluster import OutOfTime
 from .platform import Platform
 from .release import BuildFailed
 from .report import Report
@@ -19,9 +21,13 @@ from .source import AppSource, load
 from .worker import BootFailed
 
 
+CHECK_BUDGET = 60.0  # seconds of traffic one check may take before it is abandoned
+
+
 def grade(exercise: str, path: str | Path | AppSource, names=None, *, seed: int = 0,
           database_url: str | None = None, redis_url: str | None = None,
-          boot_timeout: float | None = None, env: dict[str, str] | None = None) -> Report:
+          boot_timeout: float | None = None, env: dict[str, str] | None = None,
+          check_budget: float = CHECK_BUDGET) -> Report:
     """Grade an app on an exercise; raises BadInput for input that cannot be graded at all."""
     checks = registry.select(exercise, names)
     source = path if isinstance(path, AppSource) else load(path)
@@ -31,14 +37,15 @@ def grade(exercise: str, path: str | Path | AppSource, names=None, *, seed: int 
     results: list[CheckResult] = []
     try:
         with Platform(source, **options) as platform:
-            _run_all(platform, checks, seed, results)
+            _run_all(platform, checks, seed, check_budget, results)
     except (BuildFailed, ServiceError) as failure:
         done = {result.name for result in results}
         results += [_result(check, NOT_GRADED, 0, str(failure)) for check in checks if check.name not in done]
     return Report(exercise, source.origin, seed, results)
 
 
-def _run_all(platform: Platform, checks: list[Check], seed: int, results: list[CheckResult]) -> None:
+def _run_all(platform: Platform, checks: list[Check], seed: int, budget: float,
+             results: list[CheckResult]) -> None:
     """Run the checks in order; the next check's workers boot while the current check runs."""
     def order(check: Check):
         return platform.cluster({"web": check.workers}, policy=check.policy, seed=seed, wait=False)
@@ -53,8 +60,12 @@ def _run_all(platform: Platform, checks: list[Check], seed: int, results: list[C
             results += [_result(rest, NOT_GRADED, 0, blocked) for rest in checks[index:]]
             return
         upcoming = order(checks[index + 1]) if index + 1 < len(checks) else None
+        cluster.deadline = time.monotonic() + budget
         try:
             verdict = check.run(Scenario(platform, cluster, seed))
+        except OutOfTime:
+            results.append(_result(check, NOT_GRADED, 0, too_slow(cluster, budget)))
+            continue
         except ContractError as broken:
             verdict = Verdict(False, str(broken))
         except BootFailed as failure:
@@ -71,6 +82,15 @@ def _run_all(platform: Platform, checks: list[Check], seed: int, results: list[C
 
 def _result(check: Check, status: str, points: float, feedback: str) -> CheckResult:
     return CheckResult(check.name, check.title, status, points, check.points, feedback, check.hidden)
+
+
+def too_slow(cluster, budget: float) -> str:
+    slowest = max(cluster.log, key=lambda response: response.latency, default=None)
+    saw = f"The check's {budget:g} s ran out after {len(cluster.log)} requests"
+    saw += f"; the slowest was {slowest.describe()} after {slowest.latency:.1f} s." if slowest else "."
+    return explain("The grader sent the requests this check needs, one after another.", saw, "",
+                   "Each request here should take milliseconds: look for sleeps, slow loops or calls "
+                   "that wait on something outside the app, and run the check again.")
 
 
 def internal_error(check: Check, error: Exception) -> str:

@@ -133,3 +133,11 @@ def test_an_app_filling_the_disk_is_stopped_by_the_file_size_limit():
     feedback = report.result("agreement").feedback
     assert report.result("agreement").status == "failed"
     assert "returned 500" in feedback and "File too large" in feedback
+
+
+def test_a_check_that_runs_out_of_time_is_abandoned_and_says_which_request_was_slow():
+    report = grade("hits", APPS / "slow_answers", ["agreement"], check_budget=2.0)
+    result = report.result("agreement")
+    assert result.status == "could not grade"
+    assert "The check's 2 s ran out after " in result.feedback
+    assert "the slowest was GET /hits on web.1 returned 200" in result.feedback
