@@ -17,7 +17,7 @@ from .platform import Platform
 from .release import BuildFailed
 from .report import Report
 from .services.redis import ServiceError
-from .source import AppSource, load
+from .source import AppSource, BadInput, load
 from .worker import BootFailed
 
 
@@ -38,10 +38,18 @@ def grade(exercise: str, path: str | Path | AppSource, names=None, *, seed: int 
     try:
         with Platform(source, **options) as platform:
             _run_all(platform, checks, seed, check_budget, results)
+    except BadInput:
+        raise
     except (BuildFailed, ServiceError) as failure:
-        done = {result.name for result in results}
-        results += [_result(check, NOT_GRADED, 0, str(failure)) for check in checks if check.name not in done]
+        _not_graded(checks, results, str(failure))
+    except Exception as error:  # a grader bug must not cost the learner a traceback
+        _not_graded(checks, results, internal_error(error))
     return Report(exercise, source.origin, seed, results)
+
+
+def _not_graded(checks: list[Check], results: list[CheckResult], why: str) -> None:
+    done = {result.name for result in results}
+    results += [_result(check, NOT_GRADED, 0, why) for check in checks if check.name not in done]
 
 
 def _run_all(platform: Platform, checks: list[Check], seed: int, budget: float,
@@ -71,7 +79,7 @@ def _run_all(platform: Platform, checks: list[Check], seed: int, budget: float,
         except BootFailed as failure:
             verdict = Verdict(False, boot_feedback(failure))
         except Exception as error:  # a grader bug must not cost the learner a traceback
-            results.append(_result(check, NOT_GRADED, 0, internal_error(check, error)))
+            results.append(_result(check, NOT_GRADED, 0, internal_error(error)))
             continue
         finally:
             cluster.close()
@@ -93,7 +101,7 @@ def too_slow(cluster, budget: float) -> str:
                    "that wait on something outside the app, and run the check again.")
 
 
-def internal_error(check: Check, error: Exception) -> str:
+def internal_error(error: Exception) -> str:
     return (f"The grader itself failed while running this check ({type(error).__name__}: {error}). "
             "This is not your app's fault: please report it to your instructor with this message.")
 

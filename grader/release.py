@@ -47,7 +47,11 @@ def build(source: AppSource, directory: Path, env: dict[str, str]) -> Release:
         result = run_bounded([sys.executable, BUILD_SCRIPT], cwd=directory, env=env, timeout=BUILD_TIMEOUT)
         log = result.output
         if result.returncode != 0:
-            raise BuildFailed(f"`python {BUILD_SCRIPT}` {result.describe()}.\n{result.tail()}")
+            raise BuildFailed(
+                f"The grader built a release of your app, which runs `python {BUILD_SCRIPT}` once, "
+                f"before any worker starts. It {result.describe()}, so no worker could be started. "
+                f"Fix {BUILD_SCRIPT} and run the check again. Its last lines of output:\n"
+                + "\n".join("    " + line for line in result.tail().splitlines()))
     _freeze(directory)
     return Release(path=directory, process_types=types, build_log=log)
 

@@ -150,3 +150,23 @@ def test_scaling_up_and_down_starts_and_stops_named_workers(platform):
     gone = cluster.workers["web.3"].current
     cluster.scale("web", 2)
     assert cluster.serving() == ["web.1", "web.2"] and gone.exited
+
+
+def test_a_failing_build_is_reported_with_its_output_and_nothing_runs(tmp_path):
+    from grader.grading import grade
+    (tmp_path / "app.py").write_bytes(PROBE_APP)
+    (tmp_path / "build.py").write_text("print('compiling assets')\nraise SystemExit('no static folder')\n")
+    report = grade("hits", tmp_path, ["agreement", "burst"])
+    assert [r.status for r in report.results] == ["could not grade", "could not grade"]
+    assert "runs `python build.py` once" in report.results[0].feedback
+    assert "exited with exit code 1" in report.results[0].feedback
+    assert "compiling assets\n    no static folder" in report.results[0].feedback
+
+
+def test_a_procfile_that_does_not_parse_is_bad_input(tmp_path):
+    from grader.grading import grade
+    from grader.source import BadInput
+    (tmp_path / "app.py").write_bytes(PROBE_APP)
+    (tmp_path / "Procfile").write_text("web gunicorn app:app\n")
+    with pytest.raises(BadInput, match="Procfile line 1 should read `type: command`"):
+        grade("hits", tmp_path)
