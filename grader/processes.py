@@ -122,6 +122,8 @@ def marked_processes(run_id: str) -> list[int]:
     """Pids of every live process whose environment carries this run's marker."""
     needle = f"{RUN_MARKER}={run_id}".encode()
     found = []
+    if not os.path.isdir("/proc"):  # no procfs (macOS): only the process-group kills apply
+        return found
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
