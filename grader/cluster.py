@@ -113,7 +113,7 @@ class Cluster:
         """SIGKILL every incarnation still alive and wait for each exit report."""
         doomed = [(worker, incarnation) for worker in self.workers.values()
                   for incarnation in worker.incarnations if incarnation.exit_code is None]
-        for worker, incarnation in doomed:
+        for _, incarnation in doomed:  # signal them all first, so they die in parallel
             incarnation.stop_requested = True
             if incarnation.pid is not None:
                 signal_group(incarnation.pid, signal.SIGKILL)

@@ -25,6 +25,7 @@ class Spawned:
 class Ready:
     token: str
     pid: int  # the gunicorn worker process that will serve requests
+    port: int | None = None  # where it listens (the worker chose it by binding port 0)
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ def parse(data: bytes, now: float) -> Event | None:
         if kind == "spawned":
             return Spawned(message["token"], message["pid"])
         if kind == "ready":
-            return Ready(message["token"], message["pid"])
+            return Ready(message["token"], message["pid"], message.get("port"))
         if kind == "exited":
             return Exited(message["token"], message["pid"], message["code"])
         if kind == "write":

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import atexit
 import itertools
-import os
 import shutil
-import sys
 import weakref
 from pathlib import Path
 
@@ -18,7 +16,7 @@ from .cluster import Cluster
 from .events import EventBus
 from .forkserver import base_env, take_warm
 from .ports import free_port
-from .processes import RUN_MARKER, sweep
+from .processes import sweep
 from .release import Release, build, thaw
 from .routing import Router
 from .sandbox import Sandbox
@@ -147,15 +145,17 @@ class Platform:
         stem = f"{scope[:-1]}-{worker.name}.{number}"
         sandbox = Sandbox.create(self.root / "workers" / stem, self.release.path)
         logs = self.root / "logs"
-        port = free_port() if worker.kind == "web" else None
+        argv = self.release.process_types[worker.kind]
+        mode = "gunicorn" if Path(argv[0]).name == "gunicorn" else "exec"
+        # A gunicorn worker binds port 0 itself and reports the port; any other web command is told
+        # a free port in $PORT, as on a real platform.
+        port = free_port() if worker.kind == "web" and mode == "exec" else None
         incarnation = Incarnation(worker.name, number, worker.kind, sandbox, logs / f"{stem}.stdout",
-                                  logs / f"{stem}.stderr", port, scope)
+                                  logs / f"{stem}.stderr", port, scope, mode)
         env = {**self.base_env(), **service_env, "HOME": str(sandbox.home), "TMPDIR": str(sandbox.tmp),
                "DYNO": worker.name}
         if port is not None:
             env["PORT"] = str(port)
-        argv = self.release.process_types[worker.kind]
-        incarnation.mode = mode = "gunicorn" if Path(argv[0]).name == "gunicorn" else "exec"
         if mode == "exec":
             env["PYTHONPATH"] = str(BOOT_DIR)
             env["F6_AUDIT"] = f"{self.bus.path}|{incarnation.token}|{sandbox.app}"

@@ -49,7 +49,7 @@ class Sandbox:
 
 
 def _copy_writable(source: Path, target: Path) -> None:
-    for root, dirs, files in os.walk(source):
+    for root, _dirs, files in os.walk(source):
         destination = target / Path(root).relative_to(source)
         destination.mkdir(parents=True, exist_ok=True)
         for name in files:

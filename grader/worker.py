@@ -90,6 +90,7 @@ class Incarnation:
             self.pid = event.pid
         elif isinstance(event, Ready):
             self.serving_pid = event.pid
+            self.port = event.port or self.port
             self.ready_at = time.monotonic()
         elif isinstance(event, Exited):
             self.exit_code = event.code

@@ -19,5 +19,6 @@ def post_worker_init(worker) -> None:  # gunicorn's hook signature
         return
     path, token = CHANNEL
     with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as channel:
-        message = {"event": "ready", "token": token, "pid": os.getpid()}
+        port = worker.sockets[0].getsockname()[1] if worker.sockets else None
+        message = {"event": "ready", "token": token, "pid": os.getpid(), "port": port}
         channel.sendto(json.dumps(message).encode(), path)

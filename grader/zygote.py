@@ -131,14 +131,26 @@ def become_worker(spec: dict) -> int:
     if spec["mode"] == "exec":
         os.execvpe(argv[0], argv, spec["env"])
     from grader import audit_hook, worker_hooks
+    listener = _listen_on_free_port()
+    os.environ["PORT"] = str(listener.getsockname()[1])
     audit_hook.install(spec["events"], spec["token"], spec["cwd"])
     worker_hooks.CHANNEL = (spec["events"], spec["token"])
     sys.path.insert(0, spec["cwd"])
     from gunicorn.app.wsgiapp import WSGIApplication
-    sys.argv = ["gunicorn", *argv[1:], "--bind", f"127.0.0.1:{spec['port']}", "--chdir", spec["cwd"],
+    sys.argv = ["gunicorn", *argv[1:], "--bind", f"fd://{listener.fileno()}", "--chdir", spec["cwd"],
                 "--config", "python:grader.worker_hooks"]
     WSGIApplication("%(prog)s [OPTIONS] [APP_MODULE]", prog="gunicorn").run()
     return 0
+
+
+def _listen_on_free_port() -> socket.socket:
+    """Bind port 0 here and hand gunicorn the socket itself, so no other process can take the port
+    between choosing it and listening on it."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(128)
+    return listener
 
 
 def preload() -> None:
