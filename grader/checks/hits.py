@@ -5,6 +5,9 @@ penalised; what matters is that every acknowledged hit is counted exactly once, 
 """
 from __future__ import annotations
 
+import random
+
+from ..events import LocalWrite
 from ..faults import burst as send_burst
 from ..local_state import findings, leftover_scratch
 from .base import Check, Scenario, Verdict
@@ -118,8 +121,9 @@ def random_routing(scenario: Scenario) -> Verdict:
     cluster = scenario.cluster
     expected = hits_of(scenario, cluster.get("/hits"))
     trail = []
-    for step in range(24):
-        if (step * 7 + scenario.seed) % 3:
+    mix = random.Random(scenario.seed)
+    for _ in range(24):
+        if mix.random() < 2 / 3:
             response = _checked_post(scenario)
             expected += 1
         else:
@@ -170,7 +174,6 @@ def no_local_disk(scenario: Scenario) -> Verdict:
     post(scenario, 6)
     read_everywhere(scenario)
     platform = scenario.platform
-    from ..events import LocalWrite
     found = findings(cluster, platform.bus.events(LocalWrite), [platform.sqlite.directory]) + leftover_scratch(cluster)
     if not found:
         return Verdict(True, "No worker wrote anything to its local disk.")
