@@ -44,12 +44,7 @@ class LocalWrite:
     at: float
 
 
-@dataclass(frozen=True)
-class ZygoteReady:
-    pid: int
-
-
-Event = Spawned | Ready | Exited | LocalWrite | ZygoteReady
+Event = Spawned | Ready | Exited | LocalWrite
 STOP = b"\0stop"
 
 
@@ -65,8 +60,6 @@ def parse(data: bytes, now: float) -> Event | None:
             return Exited(message["token"], message["pid"], message["code"])
         if kind == "write":
             return LocalWrite(message["token"], message["pid"], message["op"], message["path"], now)
-        if kind == "zygote-ready":
-            return ZygoteReady(message["pid"])
     except (ValueError, KeyError, TypeError, AttributeError):
         return None
     return None

@@ -83,9 +83,8 @@ def _run_all(platform: Platform, checks: list[Check], seed: int, budget: float,
             continue
         finally:
             cluster.close()
-        fraction = verdict.score if verdict.score is not None else (1.0 if verdict.passed else 0.0)
         results.append(_result(check, PASSED if verdict.passed else FAILED,
-                               round(check.points * fraction, 2), verdict.feedback))
+                               check.points if verdict.passed else 0, verdict.feedback))
 
 
 def _result(check: Check, status: str, points: float, feedback: str) -> CheckResult:

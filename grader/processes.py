@@ -65,15 +65,13 @@ def signal_group(pgid: int, signum: int) -> bool:
 def describe_status(code: int) -> str:
     """Words for an exit code as subprocess reports it (negative = killed by that signal)."""
     if code < 0:
-        name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else f"signal {-code}"
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
         hint = " (perhaps out of memory?)" if -code == signal.SIGKILL else ""
         return f"{name}{hint}"
     return f"exit code {code}"
-
-
-def status_to_code(status: int) -> int:
-    """Convert a raw ``waitpid`` status to subprocess's convention."""
-    return os.waitstatus_to_exitcode(status)
 
 
 def tail_text(text: str, lines: int = TAIL_LINES) -> str:

@@ -25,7 +25,6 @@ class Release:
 
     path: Path
     process_types: dict[str, list[str]]
-    build_log: str
 
 
 class BuildFailed(Exception):
@@ -41,10 +40,8 @@ def build(source: AppSource, directory: Path, env: dict[str, str]) -> Release:
         types = procfile.parse(text.decode("utf-8", "replace") if text is not None else None)
     except procfile.ProcfileError as error:
         raise BadInput(str(error)) from None
-    log = ""
     if BUILD_SCRIPT in source.files:
         result = run_bounded([sys.executable, BUILD_SCRIPT], cwd=directory, env=env, timeout=BUILD_TIMEOUT)
-        log = result.output
         if result.returncode != 0:
             raise BuildFailed(
                 f"The grader built a release of your app, which runs `python {BUILD_SCRIPT}` once, "
@@ -52,7 +49,7 @@ def build(source: AppSource, directory: Path, env: dict[str, str]) -> Release:
                 f"Fix {BUILD_SCRIPT} and run the check again. Its last lines of output:\n"
                 + "\n".join("    " + line for line in result.tail().splitlines()))
     _freeze(directory)
-    return Release(path=directory, process_types=types, build_log=log)
+    return Release(path=directory, process_types=types)
 
 
 def _freeze(directory: Path) -> None:

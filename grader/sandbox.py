@@ -35,9 +35,6 @@ class Sandbox:
         sandbox.tmp.mkdir()
         return sandbox
 
-    def contains(self, path: str) -> bool:
-        return os.path.commonpath([str(self.root), path]) == str(self.root)
-
     def leftover_scratch(self) -> list[Path]:
         """Files still in TMPDIR (scratch space must be cleaned up by the request that used it)."""
         if not self.tmp.exists():

@@ -9,7 +9,6 @@ worker leaves behind is reparented here and reaped; when stdin closes it kills e
 from __future__ import annotations
 
 import ctypes
-import gc
 import importlib
 import json
 import os
@@ -45,7 +44,6 @@ class Zygote:
         signal.set_wakeup_fd(wake_write)
         signal.signal(signal.SIGCHLD, lambda *_: None)
         buffer = b""
-        self.report(event="zygote-ready", pid=os.getpid())
         while True:
             readable, _, _ = select.select([sys.stdin.fileno(), wake_read], [], [])
             if wake_read in readable:
@@ -159,10 +157,6 @@ def preload() -> None:
             importlib.import_module(name)
         except Exception:  # an optional framework that is missing is simply not preloaded
             pass
-    # Move everything imported so far out of the collector's reach: a child's garbage collection
-    # would otherwise touch (and so copy) every shared page, which costs each fork dearly.
-    gc.collect()
-    gc.freeze()
 
 
 def main() -> None:

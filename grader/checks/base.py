@@ -1,12 +1,12 @@
 """What a check is, what it returns, and the context it runs in.
 
 A check drives a fresh cluster through one scenario and returns a :class:`Verdict`; the runner turns
-it into a frozen :class:`CheckResult`. A check that cannot even start the app raises
-:class:`CouldNotGrade`, which is kept apart from a failure.
+it into a frozen :class:`CheckResult`. When the app cannot even start, the runner records the status
+"could not grade", kept apart from a failure.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 PASSED, FAILED, NOT_GRADED = "passed", "failed", "could not grade"
@@ -16,7 +16,6 @@ PASSED, FAILED, NOT_GRADED = "passed", "failed", "could not grade"
 class Verdict:
     passed: bool
     feedback: str
-    score: float | None = None  # fraction of the points, when a check gives partial credit
 
 
 @dataclass(frozen=True)
@@ -51,10 +50,6 @@ class CheckResult:
                 "max_points": self.max_points, "feedback": self.feedback}
 
 
-class CouldNotGrade(Exception):
-    """The app could not be run at all, so the property under test could not be observed."""
-
-
 @dataclass
 class Scenario:
     """What a check gets: the platform, a started cluster and the run's seed."""
@@ -62,4 +57,3 @@ class Scenario:
     platform: object
     cluster: object
     seed: int
-    notes: list[str] = field(default_factory=list)
