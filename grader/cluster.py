@@ -51,6 +51,23 @@ class Cluster:
         self._lock = threading.Lock()
         self.default_client = Client()
         self.deadline: float | None = None  # time.monotonic() after which no request is sent
+        self._listeners: list[Callable[[object], None]] = []
+
+    # -- observation -------------------------------------------------------------------------
+    def subscribe(self, listener: Callable[[object], None]) -> None:
+        """Call ``listener(record)`` for every lifecycle event of this cluster's processes.
+
+        Listeners run on the event bus's thread and must return quickly; an exception in one is
+        swallowed so that it can never stop the bus.
+        """
+        self._listeners.append(listener)
+
+    def notify(self, record) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(record)
+            except Exception:
+                pass
 
     # -- supervision -------------------------------------------------------------------------
     def scale(self, kind: str, count: int) -> None:

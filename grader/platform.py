@@ -43,6 +43,7 @@ class Platform:
         self._names = itertools.count(1)
         self.clusters: list[Cluster] = []
         self.incarnations: dict[str, Incarnation] = {}
+        self._owners: dict[str, Cluster] = {}  # incarnation token -> the cluster it belongs to
         self._closed = False
         self.release: Release | None = None
         self.redis: RedisServer | None = None
@@ -92,9 +93,11 @@ class Platform:
         _live.discard(self)
 
     def _on_event(self, event) -> None:
-        incarnation = self.incarnations.get(getattr(event, "token", ""))
+        token = getattr(event, "token", "")
+        incarnation = self.incarnations.get(token)
         if incarnation is not None:
             incarnation.record(event)
+            self._owners[token].notify(event)
 
     def _stoppers(self) -> list:
         steps = [getattr(self, "forkserver", None) and self.forkserver.close,
@@ -113,9 +116,10 @@ class Platform:
         number = next(self._names)
         service_env = self.service_env(number)
         service_env.update(env or {})
-        launch = lambda worker, n: self._launch(worker, n, service_env, f"c{number}/")  # noqa: E731
+        launch = lambda worker, n: self._launch(worker, n, service_env, cluster)  # noqa: E731
         cluster = Cluster(self.bus, launch, Router(policy, seed), self.release.process_types,
                           self.boot_timeout, env=service_env, platform=self)
+        cluster.number = number
         self.clusters.append(cluster)
         cluster.order(counts or {"web": 4})
         if wait:
@@ -140,8 +144,9 @@ class Platform:
     def base_env(self) -> dict[str, str]:
         return base_env(self.run_id)
 
-    def _launch(self, worker: Worker, number: int, service_env: dict[str, str], scope: str) -> Incarnation:
+    def _launch(self, worker: Worker, number: int, service_env: dict[str, str], cluster: Cluster) -> Incarnation:
         assert self.release is not None
+        scope = f"c{cluster.number}/"
         stem = f"{scope[:-1]}-{worker.name}.{number}"
         sandbox = Sandbox.create(self.root / "workers" / stem, self.release.path)
         logs = self.root / "logs"
@@ -159,6 +164,7 @@ class Platform:
         if mode == "exec":
             env["PYTHONPATH"] = str(BOOT_DIR)
             env["F6_AUDIT"] = f"{self.bus.path}|{incarnation.token}|{sandbox.app}"
+        self._owners[incarnation.token] = cluster  # before the spawn order: its events may come at once
         self.incarnations[incarnation.token] = incarnation
         self.forkserver.spawn({"token": incarnation.token, "argv": argv, "mode": mode, "port": port,
                                "cwd": str(sandbox.app), "env": env, "events": self.bus.path,
