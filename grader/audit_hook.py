@@ -1,10 +1,15 @@
-"""The audit hook every worker runs with: it reports each local write the app's own code makes.
+"""The audit hook every worker runs with: it reports the files the app's own code opens, and every
+TCP connection the worker makes.
 
 Installed with :func:`sys.addaudithook` before the app is imported, so learner code cannot remove it.
-Only writes made while a frame of the app's own directory is on the stack are reported: the web
-server's and the libraries' bookkeeping is not the learner's state. Records go, one JSON datagram
-each, to the grader's event socket. This module uses the standard library only, because it is also
-loaded by file path into processes that cannot import the grader package.
+Files are reported only when a frame of the app's own directory is on the stack: the web server's and
+the libraries' bookkeeping is not the learner's state. Reads are reported as well as writes (code
+files and installed packages aside), because a file that is read back is lasting state, while one
+that is only ever written is a log or a leftover; the advice differs. Connections are reported
+whoever makes them, so that a store reached at an address of the app's own choosing (rather than
+the one in REDIS_URL or DATABASE_URL) is seen. Records go, one JSON datagram each, to the grader's
+event socket. This module uses the standard library only, because it is also loaded by file path
+into processes that cannot import the grader package.
 """
 from __future__ import annotations
 
@@ -19,28 +24,37 @@ PATH_EVENTS = {  # audit event -> index of the path it writes
     "os.remove": 0, "os.mkdir": 0, "os.truncate": 0, "os.rmdir": 0,
     "os.rename": 1, "shutil.copyfile": 1, "os.link": 1, "os.symlink": 1,
 }
-
-WATCHED = frozenset(PATH_EVENTS) | {"open", "sqlite3.connect"}
+CODE_SUFFIXES = (".py", ".pyc", ".pyi", ".so", ".pth")
+WATCHED = frozenset(PATH_EVENTS) | {"open", "sqlite3.connect", "socket.connect"}
 
 
 def install(socket_path: str, token: str, app_dir: str) -> None:
-    """Start reporting this process's (and its children's) local writes made by code in app_dir."""
+    """Start reporting this process's (and its children's) file accesses and TCP connections."""
     channel = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     app_prefix = os.path.join(os.path.abspath(app_dir), "")
+    installed = tuple({os.path.join(p, "") for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)})
     local = threading.local()
+    connected: set[tuple[int, str, int]] = set()
+
+    def send(record: dict) -> None:
+        channel.sendto(json.dumps({"token": token, "pid": os.getpid(), **record}).encode(), socket_path)
 
     def hook(event: str, args: tuple) -> None:
         if event not in WATCHED or getattr(local, "busy", False):
-            return  # the fast path: most audit events (imports, exec, compile) are not writes
-        target = _written_path(event, args)
-        if target is None:
-            return
+            return  # the fast path: most audit events (imports, exec, compile) are not ours
         local.busy = True
         try:
+            if event == "socket.connect":
+                address = _tcp_address(args)
+                if address and (os.getpid(), *address) not in connected:
+                    connected.add((os.getpid(), *address))
+                    send({"event": "connect", "host": address[0], "port": address[1]})
+                return
+            found = _accessed(event, args)
+            if found is None or (found[1] == "read" and found[0].startswith(installed)):
+                return
             if _called_from(app_prefix):
-                record = {"event": "write", "token": token, "pid": os.getpid(), "op": event,
-                          "path": os.path.abspath(target)}
-                channel.sendto(json.dumps(record).encode(), socket_path)
+                send({"event": "file", "op": event, "path": os.path.abspath(found[0]), "access": found[1]})
         except Exception:  # reporting must never break the learner's app
             pass
         finally:
@@ -49,24 +63,43 @@ def install(socket_path: str, token: str, app_dir: str) -> None:
     sys.addaudithook(hook)
 
 
-def _written_path(event: str, args: tuple) -> str | None:
+def _accessed(event: str, args: tuple) -> tuple[str, str] | None:
+    """(path, "read" | "write" | "update") for an audit event that touches a file, else None."""
     if event == "open":
         path, mode, flags = args
-        writes = any(c in mode for c in "wax+") if isinstance(mode, str) else bool((flags or 0) & WRITE_FLAGS)
+        if isinstance(mode, str):
+            writes, reads = any(c in mode for c in "wax+"), "r" in mode or "+" in mode
+        else:
+            flags = flags or 0
+            mode_bits = flags & os.O_ACCMODE
+            writes = mode_bits != os.O_RDONLY or bool(flags & WRITE_FLAGS)
+            reads = mode_bits in (os.O_RDONLY, os.O_RDWR)
+        access = "update" if writes and reads else "write" if writes else "read"
     elif event == "sqlite3.connect":
-        path, writes = args[0], True
+        path, access = args[0], "update"
         if isinstance(path, (str, bytes)) and os.fsdecode(path) in ("", ":memory:"):
             return None
     elif event in PATH_EVENTS:
-        path, writes = args[PATH_EVENTS[event]], True
+        path, access = args[PATH_EVENTS[event]], "write"
     else:
         return None
-    if not writes or not isinstance(path, (str, bytes, os.PathLike)):
+    if not isinstance(path, (str, bytes, os.PathLike)):
         return None
     text = os.fsdecode(path)
     if text.startswith("file:"):
         text = text[5:].split("?", 1)[0]
-    return None if text.startswith("/dev/") or text.startswith("/proc/") else text
+    if text.startswith(("/dev/", "/proc/", "/sys/")) or (access == "read" and text.endswith(CODE_SUFFIXES)):
+        return None
+    return text, access
+
+
+def _tcp_address(args: tuple) -> tuple[str, int] | None:
+    sock, address = args
+    if getattr(sock, "family", None) not in (socket.AF_INET, socket.AF_INET6):
+        return None
+    if isinstance(address, tuple) and len(address) >= 2 and isinstance(address[1], int):
+        return str(address[0]), address[1]
+    return None
 
 
 def _called_from(prefix: str) -> bool:

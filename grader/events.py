@@ -36,15 +36,51 @@ class Exited:
 
 
 @dataclass(frozen=True)
-class LocalWrite:
+class Isolation:
+    """Whether the worker got its own /tmp (see :mod:`grader.isolation`), and if not, why."""
+
+    token: str
+    pid: int
+    private: bool
+    why: str = ""
+
+
+@dataclass(frozen=True)
+class FileAccess:
+    """A file the app's own code opened, as the worker saw its path (reported by the audit hook).
+
+    ``access`` is "read", "write" or "update" (both); ``op`` the audit event (``open``,
+    ``sqlite3.connect``, ``os.rename``, ...); ``at`` is the grader's time.monotonic() on arrival.
+    """
+
     token: str
     pid: int
     op: str
     path: str
     at: float
+    access: str = "write"
+
+    @property
+    def writes(self) -> bool:
+        return self.access != "read"
+
+    @property
+    def reads(self) -> bool:
+        return self.access != "write" or self.op == "sqlite3.connect"
 
 
-Event = Spawned | Ready | Exited | LocalWrite
+@dataclass(frozen=True)
+class Connection:
+    """A TCP connection the worker opened (to a backing service, or to somewhere it should not)."""
+
+    token: str
+    pid: int
+    host: str
+    port: int
+    at: float
+
+
+Event = Spawned | Ready | Exited | Isolation | FileAccess | Connection
 STOP = b"\0stop"
 
 
@@ -58,8 +94,13 @@ def parse(data: bytes, now: float) -> Event | None:
             return Ready(message["token"], message["pid"], message.get("port"))
         if kind == "exited":
             return Exited(message["token"], message["pid"], message["code"])
-        if kind == "write":
-            return LocalWrite(message["token"], message["pid"], message["op"], message["path"], now)
+        if kind == "file":
+            return FileAccess(message["token"], message["pid"], message["op"], message["path"], now,
+                              message.get("access", "write"))
+        if kind == "connect":
+            return Connection(message["token"], message["pid"], message["host"], int(message["port"]), now)
+        if kind == "isolation":
+            return Isolation(message["token"], message["pid"], bool(message["private"]), message.get("why", ""))
     except (ValueError, KeyError, TypeError, AttributeError):
         return None
     return None
@@ -80,6 +121,7 @@ class EventBus:
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024 * 1024)
         self._events: list[Event] = []
         self._changed = threading.Condition()
+        self._closed = False
         self._thread = threading.Thread(target=self._read, name="factor-six-events", daemon=True)
         self._thread.start()
 
@@ -101,17 +143,21 @@ class EventBus:
             return [event for event in self._events if kind is None or isinstance(event, kind)]
 
     def wait_for(self, condition: Callable[[], bool], timeout: float) -> bool:
-        """True as soon as ``condition()`` holds, False if it still does not after ``timeout`` s."""
+        """True as soon as ``condition()`` holds, False if it still does not after ``timeout`` s,
+        or at once when the bus is closed (no event will ever come to make it hold)."""
         deadline = time.monotonic() + timeout
         with self._changed:
             while not condition():
                 remaining = deadline - time.monotonic()
-                if remaining <= 0:
+                if remaining <= 0 or self._closed:
                     return False
                 self._changed.wait(remaining)
             return True
 
     def close(self) -> None:
+        with self._changed:
+            self._closed = True
+            self._changed.notify_all()
         with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as poke:
             poke.sendto(STOP, self.path)
         self._thread.join(timeout=2)

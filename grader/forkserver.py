@@ -7,14 +7,14 @@ platform then adopts it with :func:`take_warm` instead of starting its own.
 from __future__ import annotations
 
 import json
-import shutil
 import os
 import subprocess
 import sys
-import tempfile
+import threading
 import uuid
 from pathlib import Path
 
+from . import runs
 from .processes import RUN_MARKER, signal_group
 
 STOP_TIMEOUT = 3.0
@@ -24,19 +24,25 @@ RUN_TAG = "FACTOR_SIX_RUN_TAG"  # optional prefix for run ids, e.g. to tell one 
 class ForkServer:
     """Starts the zygote at once (it preloads while the release builds) and sends it spawn orders."""
 
-    def __init__(self, events: str, log: Path, env: dict[str, str]):
+    def __init__(self, root: Path, events: str, log: Path, env: dict[str, str]):
         # The zygote must run this very copy of the grader, whatever is installed elsewhere.
         env = {**env, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+        self._lock = threading.Lock()
         with open(log, "wb") as handle:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "grader.zygote", events], stdin=subprocess.PIPE, stdout=handle,
+                [sys.executable, "-m", "grader.zygote", events, str(root)], stdin=subprocess.PIPE, stdout=handle,
                 stderr=subprocess.STDOUT, env=env, start_new_session=True, cwd="/")
 
     def spawn(self, spec: dict) -> None:
-        """Ask for one process; its birth and death arrive later as events on the bus."""
+        """Ask for one process; its birth and death arrive later as events on the bus.
+
+        Checks run side by side, so orders may come from several threads: one line at a time.
+        """
         assert self.process.stdin is not None
-        self.process.stdin.write(json.dumps(spec).encode() + b"\n")
-        self.process.stdin.flush()
+        line = json.dumps(spec).encode() + b"\n"
+        with self._lock:
+            self.process.stdin.write(line)
+            self.process.stdin.flush()
 
     def close(self) -> None:
         """Closing stdin makes the zygote kill every group it started and exit."""
@@ -56,12 +62,14 @@ class Run:
     """One grading run's identity: its marker, its private directory and its fork server."""
 
     def __init__(self) -> None:
+        runs.remove_dead()
         self.run_id = os.environ.get(RUN_TAG, "") + uuid.uuid4().hex[:12]
-        self.root = Path(tempfile.mkdtemp(prefix="f6-"))
+        self.root = runs.create(self.run_id)
         for name in ("logs", "workers"):
             (self.root / name).mkdir()
         self.events = str(self.root / "events.sock")
-        self.forkserver = ForkServer(self.events, self.root / "logs" / "zygote.log", base_env(self.run_id))
+        self.forkserver = ForkServer(self.root, self.events, self.root / "logs" / "zygote.log",
+                                     base_env(self.run_id))
 
 
 def base_env(run_id: str) -> dict[str, str]:
@@ -93,5 +101,5 @@ def discard_warm() -> None:
     global _warm
     if _warm is not None:
         _warm.forkserver.close()
-        shutil.rmtree(_warm.root, ignore_errors=True)
+        runs.clean(_warm.root)
         _warm = None

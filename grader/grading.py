@@ -7,9 +7,11 @@ cannot boot at all, the remaining checks are marked "could not grade" without bo
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from . import checks as registry
+from .checks import guards
 from .checks.base import FAILED, NOT_GRADED, PASSED, CheckResult, Check, Scenario, Verdict
 from .checks.feedback import ContractError, explain
 from .cluster import OutOfTime
@@ -22,16 +24,21 @@ from .worker import BootFailed
 
 
 CHECK_BUDGET = 60.0  # seconds of traffic one check may take before it is abandoned
+PARALLEL_CHECKS = 2  # checks wait on HTTP and on the workers, so two share these 2-core machines well
 
 
 def grade(exercise: str, path: str | Path | AppSource, names=None, *, seed: int = 0,
           database_url: str | None = None, redis_url: str | None = None,
           boot_timeout: float | None = None, env: dict[str, str] | None = None,
-          check_budget: float = CHECK_BUDGET) -> Report:
-    """Grade an app on an exercise; raises BadInput for input that cannot be graded at all."""
+          check_budget: float = CHECK_BUDGET, private_tmp: bool | None = None) -> Report:
+    """Grade an app on an exercise; raises BadInput for input that cannot be graded at all.
+
+    ``private_tmp=False`` runs the workers without a /tmp of their own (as where the OS refuses
+    namespaces); None asks for one unless FACTOR_SIX_PRIVATE_TMP=0.
+    """
     checks = registry.select(exercise, names)
     source = path if isinstance(path, AppSource) else load(path)
-    options = {"database_url": database_url, "redis_url": redis_url, "env": env}
+    options = {"database_url": database_url, "redis_url": redis_url, "env": env, "private_tmp": private_tmp}
     if boot_timeout is not None:
         options["boot_timeout"] = boot_timeout
     results: list[CheckResult] = []
@@ -44,7 +51,7 @@ def grade(exercise: str, path: str | Path | AppSource, names=None, *, seed: int 
         _not_graded(checks, results, str(failure))
     except Exception as error:  # a grader bug must not cost the learner a traceback
         _not_graded(checks, results, internal_error(error))
-    return Report(exercise, source.origin, seed, results)
+    return Report(exercise, source.origin, seed, results, source.notes)
 
 
 def _not_graded(checks: list[Check], results: list[CheckResult], why: str) -> None:
@@ -54,37 +61,62 @@ def _not_graded(checks: list[Check], results: list[CheckResult], why: str) -> No
 
 def _run_all(platform: Platform, checks: list[Check], seed: int, budget: float,
              results: list[CheckResult]) -> None:
-    """Run the checks in order; the next check's workers boot while the current check runs."""
-    def order(check: Check):
-        return platform.cluster({"web": check.workers}, policy=check.policy, seed=seed, wait=False)
+    """Run the checks, PARALLEL_CHECKS at a time, and collect their results in the registry's order.
 
-    upcoming = order(checks[0])
-    for index, check in enumerate(checks):
-        cluster = upcoming
-        try:
-            cluster.wait_ready()
-        except BootFailed as failure:
-            blocked = boot_feedback(failure)
-            results += [_result(rest, NOT_GRADED, 0, blocked) for rest in checks[index:]]
-            return
-        upcoming = order(checks[index + 1]) if index + 1 < len(checks) else None
-        cluster.deadline = time.monotonic() + budget
-        try:
-            verdict = check.run(Scenario(platform, cluster, seed))
-        except OutOfTime:
-            results.append(_result(check, NOT_GRADED, 0, too_slow(cluster, budget)))
-            continue
-        except ContractError as broken:
-            verdict = Verdict(False, str(broken))
-        except BootFailed as failure:
-            verdict = Verdict(False, boot_feedback(failure))
-        except Exception as error:  # a grader bug must not cost the learner a traceback
-            results.append(_result(check, NOT_GRADED, 0, internal_error(error)))
-            continue
-        finally:
-            cluster.close()
-        results.append(_result(check, PASSED if verdict.passed else FAILED,
-                               check.points if verdict.passed else 0, verdict.feedback))
+    The first check's workers boot alone: an app that cannot start at all is reported once, and no
+    other check boots it again. Every later check has a cluster of its own, so checks that run side
+    by side never see each other's traffic; each boots while another check runs.
+    """
+    first = platform.cluster({"web": checks[0].workers}, policy=checks[0].policy, seed=seed, wait=False)
+    try:
+        first.wait_ready()
+    except BootFailed as failure:
+        blocked = boot_feedback(failure)
+        results += [_result(check, NOT_GRADED, 0, blocked) for check in checks]
+        return
+    pool = ThreadPoolExecutor(PARALLEL_CHECKS, thread_name_prefix="factor-six-check")
+    try:
+        futures = [pool.submit(_run_one, checks[0], Scenario(platform, first, seed), budget)]
+        futures += [pool.submit(_boot_and_run, platform, check, seed, budget) for check in checks[1:]]
+        results += [future.result() for future in futures]
+    finally:
+        # On an interruption the platform is about to stop every process; checks still running then
+        # fail fast, and nobody waits for them.
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _boot_and_run(platform: Platform, check: Check, seed: int, budget: float) -> CheckResult:
+    cluster = platform.cluster({"web": check.workers}, policy=check.policy, seed=seed, wait=False)
+    try:
+        cluster.wait_ready()
+    except BootFailed as failure:
+        cluster.close()
+        return _result(check, NOT_GRADED, 0, boot_feedback(failure))
+    except Exception as error:  # a grader bug must not cost the learner a traceback
+        cluster.close()
+        return _result(check, NOT_GRADED, 0, internal_error(error))
+    return _run_one(check, Scenario(platform, cluster, seed), budget)
+
+
+def _run_one(check: Check, scenario: Scenario, budget: float) -> CheckResult:
+    """One check on its own started cluster; the guards of :mod:`grader.checks.guards` apply to all."""
+    cluster = scenario.cluster
+    cluster.deadline = time.monotonic() + budget
+    try:
+        verdict = check.run(scenario)
+    except OutOfTime:
+        return _result(check, NOT_GRADED, 0, too_slow(cluster, budget))
+    except ContractError as broken:
+        verdict = Verdict(False, str(broken))
+    except BootFailed as failure:
+        verdict = Verdict(False, boot_feedback(failure))
+    except Exception as error:  # a grader bug must not cost the learner a traceback
+        return _result(check, NOT_GRADED, 0, internal_error(error))
+    finally:
+        cluster.close()
+    verdict = guards.review(scenario, verdict)
+    return _result(check, PASSED if verdict.passed else FAILED, check.points if verdict.passed else 0,
+                   verdict.feedback)
 
 
 def _result(check: Check, status: str, points: float, feedback: str) -> CheckResult:
@@ -135,6 +167,15 @@ def assert_passes(exercise: str, name: str, path=".", *, seed: int = 0, **option
     """
     report = grade(exercise, path, [name], seed=seed, **options)
     result = report.results[0]
+    notes = "".join(note + "\n" for note in report.notes)
     if not result.passed:
-        raise AssertionError(f"{result.title}: {result.status}.\n{result.feedback}")
-    print(f"{result.title}: passed. {result.feedback}")
+        raise CheckFailed(f"{notes}{result.title}: {result.status}.\n{result.feedback}")
+    print(f"{notes}{result.title}: passed. {result.feedback}")
+
+
+class CheckFailed(AssertionError):
+    """A graded check did not pass. In a notebook it shows its feedback alone: the grader's own
+    frames say nothing a learner can act on (IPython calls ``_render_traceback_`` when it exists)."""
+
+    def _render_traceback_(self) -> list[str]:
+        return f"{type(self).__name__}: {self}".splitlines()

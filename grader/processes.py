@@ -6,6 +6,7 @@ that calls ``setsid``) is still found and killed by :func:`sweep` when its run e
 """
 from __future__ import annotations
 
+import ctypes
 import errno
 import os
 import signal
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 RUN_MARKER = "FACTOR_SIX_RUN"
+PR_SET_PDEATHSIG = 1
 TAIL_LINES = 15
 TRACEBACK_LINES = 40
 
@@ -49,6 +51,18 @@ def run_bounded(argv: list[str], *, cwd: Path, env: dict[str, str], timeout: flo
             output, _ = process.communicate()
             code = None
     return Completed(argv, code, output.decode("utf-8", "replace"), timeout)
+
+
+def die_with_parent() -> None:
+    """For ``preexec_fn``: have the kernel SIGKILL this child when the process that started it dies.
+
+    Strictly, when the *thread* that started it ends: start such children from a thread that lives
+    as long as they should (the main thread, as a notebook and the command line do).
+    """
+    parent = os.getppid()
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before the line above took effect
+        os._exit(1)
 
 
 def signal_group(pgid: int, signum: int) -> bool:

@@ -59,11 +59,3 @@ def _freeze(directory: Path) -> None:
             item = Path(root, name)
             item.chmod(item.stat().st_mode & read_only)
     directory.chmod(directory.stat().st_mode & read_only)
-
-
-def thaw(directory: Path) -> None:
-    """Make a frozen tree writable again so it can be deleted."""
-    for root, dirs, _files in os.walk(directory):
-        Path(root).chmod(0o755)
-        for name in dirs:
-            Path(root, name).chmod(0o755)

@@ -17,6 +17,7 @@ class Report:
     origin: str
     seed: int
     results: list[CheckResult]
+    notes: tuple[str, ...] = ()  # what the learner should know about the input graded (see source.py)
 
     @property
     def score(self) -> float:

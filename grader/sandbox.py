@@ -1,4 +1,5 @@
-"""A worker incarnation's private disk: a fresh writable copy of the release, plus HOME and TMPDIR.
+"""A worker incarnation's private disk: a fresh writable copy of the release, plus HOME and TMPDIR,
+and the folders that stand in for its own ``/tmp`` and ``/var/tmp`` (see :mod:`grader.isolation`).
 
 A new incarnation never sees what an earlier one wrote, and no worker sees another's files, exactly as
 each dyno on a real platform gets its own ephemeral filesystem.
@@ -27,19 +28,43 @@ class Sandbox:
     def tmp(self) -> Path:
         return self.root / "tmp"
 
+    @property
+    def machine(self) -> dict[str, Path]:
+        """Where the worker's private ``/tmp`` and ``/var/tmp`` really are (when isolation works)."""
+        return {"/tmp": self.root / "slash-tmp", "/var/tmp": self.root / "slash-var-tmp"}
+
+    def real_path(self, seen: str) -> Path | None:
+        """Where a path the isolated worker saw under its private /tmp or /var/tmp really is."""
+        for target, folder in self.machine.items():
+            if seen == target or seen.startswith(target + "/"):
+                return folder / seen[len(target):].lstrip("/")
+        return None
+
     @classmethod
     def create(cls, root: Path, release: Path) -> "Sandbox":
         sandbox = cls(root)
         _copy_writable(release, sandbox.app)
         sandbox.home.mkdir()
         sandbox.tmp.mkdir()
+        for folder in sandbox.machine.values():
+            folder.mkdir()
         return sandbox
 
-    def leftover_scratch(self) -> list[Path]:
-        """Files still in TMPDIR (scratch space must be cleaned up by the request that used it)."""
-        if not self.tmp.exists():
-            return []
-        return sorted(p for p in self.tmp.rglob("*") if p.is_file() or p.is_symlink())
+    def leftover_scratch(self, private_machine_tmp: bool = False) -> list[str]:
+        """Files still in scratch space, as the worker names them (``$TMPDIR/x``, ``/tmp/y``).
+
+        Scratch space must be emptied by the request that used it. The private /tmp only counts
+        when the worker really had one.
+        """
+        places = {"$TMPDIR": self.tmp}
+        if private_machine_tmp:
+            places.update(self.machine)
+        found = []
+        for shown, folder in places.items():
+            if folder.exists():
+                found += [f"{shown}/{path.relative_to(folder).as_posix()}" for path in sorted(folder.rglob("*"))
+                          if path.is_file() or path.is_symlink()]
+        return found
 
     def wipe(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)

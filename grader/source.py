@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,8 +20,13 @@ MAX_BYTES = 5 * 1024 * 1024
 class BadInput(Exception):
     """The learner's input cannot be graded at all (missing file, no app cells, ...).
 
-    The message is one line, written for a person; the CLI prints it and exits with code 2.
+    The message is one line, written for a person; the CLI prints it and exits with code 2, and a
+    notebook shows that line alone (IPython calls ``_render_traceback_`` instead of printing a
+    traceback).
     """
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"grader: {self}"]
 
 
 @dataclass(frozen=True)
@@ -29,6 +35,7 @@ class AppSource:
 
     origin: str
     files: dict[str, bytes]
+    notes: tuple[str, ...] = ()  # warnings about the input, e.g. an app.py older than its notebook cell
 
     def write_to(self, directory: Path) -> None:
         for name, data in self.files.items():
@@ -49,9 +56,52 @@ def load(path: str | Path) -> AppSource:
     else:
         raise BadInput(f"{path} is neither a folder nor a notebook (.ipynb).")
     if APP_ENTRY not in source.files:
+        if path.is_dir():
+            _raise_unrun_cell(path)
         where = "no %%writefile app.py cell" if path.suffix == ".ipynb" else "no app.py"
-        raise BadInput(f"{path} has {where}. Write your app in app.py (a WSGI callable named `app`).")
+        shown = path.resolve() if path.is_dir() else path  # "." says nothing in a notebook
+        raise BadInput(f"{shown} has {where}. Write your app in app.py (a WSGI callable named `app`).")
     return source
+
+
+def _raise_unrun_cell(directory: Path) -> None:
+    """The clearer message for a learner who wrote the %%writefile cell but never ran it."""
+    for notebook, cells in _notebooks_in(directory):
+        if APP_ENTRY in cells:
+            raise BadInput(f"there is no {APP_ENTRY} next to {notebook.name} yet: run its `%%writefile "
+                           f"{APP_ENTRY}` cell (Shift+Enter), which saves your app to {APP_ENTRY}, then run this cell again.")
+
+
+def _stale_files(directory: Path, files: dict[str, bytes]) -> list[str]:
+    """Warnings for files older than, and different from, a notebook's %%writefile cell beside them."""
+    notes = []
+    for notebook, cells in _notebooks_in(directory):
+        saved = notebook.stat().st_mtime
+        for name, body in cells.items():
+            written = (directory / name).stat().st_mtime if name in files else None
+            if written is None:
+                notes.append(f"{notebook.name} has a `%%writefile {name}` cell that was never run, so "
+                             f"{name} was not graded: run that cell, then grade again.")
+            elif saved > written and body.rstrip(b"\n") != files[name].rstrip(b"\n"):
+                notes.append(f"{name} was written at {_clock(written)}, but {notebook.name} was saved later, "
+                             f"at {_clock(saved)}, with a different `%%writefile {name}` cell. The grader ran "
+                             f"the older {name}: run that cell (Shift+Enter) to save your latest code, then grade again.")
+    return notes
+
+
+def _notebooks_in(directory: Path):
+    """(notebook, {file name: body}) for each readable notebook in ``directory`` with %%writefile cells."""
+    for notebook in sorted(directory.glob("*.ipynb")):
+        try:
+            cells = _from_notebook(notebook).files
+        except BadInput:
+            continue
+        if cells:
+            yield notebook, cells
+
+
+def _clock(timestamp: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(timestamp))
 
 
 def _from_directory(directory: Path) -> AppSource:
@@ -67,7 +117,10 @@ def _from_directory(directory: Path) -> AppSource:
         if len(files) >= MAX_FILES or total > MAX_BYTES:
             raise BadInput(f"{directory} holds more than {MAX_FILES} files or {MAX_BYTES // 2**20} MiB; give the app's own folder.")
         files[relative.as_posix()] = item.read_bytes()
-    return AppSource(origin=str(directory), files=files)
+    origin = str(directory)
+    if APP_ENTRY in files:
+        origin = f"{directory / APP_ENTRY}, written {_clock((directory / APP_ENTRY).stat().st_mtime)}"
+    return AppSource(origin=origin, files=files, notes=tuple(_stale_files(directory, files)))
 
 
 def _from_notebook(notebook: Path) -> AppSource:

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .events import EventBus, Exited, Ready, Spawned
+from .events import EventBus, Exited, Isolation, Ready, Spawned
 from .processes import app_traceback, describe_status, signal_group, tail_file, tail_text
 from .sandbox import Sandbox
 
@@ -64,6 +64,8 @@ class Incarnation:
     exit_code: int | None = None
     stop_requested: bool = False
     killed_after_term: bool = False
+    private_tmp: bool | None = None  # None until the worker reports whether it got its own /tmp
+    not_private_why: str = ""
 
     @property
     def token(self) -> str:
@@ -94,6 +96,8 @@ class Incarnation:
             self.ready_at = time.monotonic()
         elif isinstance(event, Exited):
             self.exit_code = event.code
+        elif isinstance(event, Isolation):
+            self.private_tmp, self.not_private_why = event.private, event.why
 
     def describe_exit(self) -> str:
         return "still running" if self.exit_code is None else describe_status(self.exit_code)

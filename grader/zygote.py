@@ -2,9 +2,11 @@
 
 Importing gunicorn and Flask costs about 200 ms; a forked child gets them for free and still imports
 the learner's app itself, so each worker starts with the memory of a fresh process. Run as
-``python -m grader.zygote EVENT_SOCKET``; commands arrive as JSON lines on stdin, and births and deaths
-are reported as JSON datagrams on the event socket. The zygote is a child subreaper, so anything a
-worker leaves behind is reparented here and reaped; when stdin closes it kills every group it started.
+``python -m grader.zygote EVENT_SOCKET RUN_FOLDER``; commands arrive as JSON lines on stdin, and births
+and deaths are reported as JSON datagrams on the event socket. The zygote is a child subreaper, so
+anything a worker leaves behind is reparented here and reaped; when stdin closes it kills every group
+it started. Stdin also closes when the grader dies without warning (SIGKILL, a restarted Jupyter
+kernel): the zygote then finds itself orphaned and removes the whole run, processes and folder.
 """
 from __future__ import annotations
 
@@ -19,6 +21,8 @@ import socket
 import sys
 import traceback
 
+from grader.isolation import NotIsolated, make_private
+
 PRELOAD = ("gunicorn.app.wsgiapp", "gunicorn.arbiter", "gunicorn.workers.sync", "gunicorn.glogging",
            "gunicorn.config", "flask", "werkzeug.serving", "jinja2", "redis", "sqlite3", "json",
            "http.client", "urllib.request", "csv", "tempfile", "uuid", "hashlib", "hmac", "secrets")
@@ -27,8 +31,10 @@ MAX_FILE_BYTES = 256 * 2**20  # a worker that writes a larger file (or log) gets
 
 
 class Zygote:
-    def __init__(self, event_socket: str):
+    def __init__(self, event_socket: str, run_folder: str):
         self.event_socket = event_socket
+        self.run_folder = run_folder
+        self.parent = os.getppid()
         self.channel = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.children: dict[int, str] = {}  # pid -> token
 
@@ -58,6 +64,11 @@ class Zygote:
                     line, buffer = buffer.split(b"\n", 1)
                     self.spawn(json.loads(line), (wake_read, wake_write))
         self.kill_all()
+        if os.getppid() != self.parent:  # the grader died without closing the run: do it for it
+            from pathlib import Path
+
+            from grader import runs
+            runs.clean(Path(self.run_folder))
 
     def reap(self) -> None:
         while True:
@@ -107,6 +118,7 @@ class Zygote:
 def become_worker(spec: dict) -> int:
     """Turn this freshly forked child into the worker the spec describes; return its exit code."""
     os.setsid()
+    _isolate(spec)
     resource.setrlimit(resource.RLIMIT_FSIZE, (MAX_FILE_BYTES, MAX_FILE_BYTES))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     for signum in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
@@ -141,6 +153,24 @@ def become_worker(spec: dict) -> int:
     return 0
 
 
+def _isolate(spec: dict) -> None:
+    """Give the worker its private /tmp when the spec asks for it, and report whether that worked."""
+    settings = spec.get("isolation")
+    if not settings:
+        return
+    private, why = True, ""
+    try:
+        make_private(settings["mounts"], settings["keep"])
+    except (NotIsolated, OSError) as error:
+        private, why = False, str(error)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as channel:
+        message = {"event": "isolation", "token": spec["token"], "pid": os.getpid(), "private": private, "why": why}
+        try:
+            channel.sendto(json.dumps(message).encode(), spec["events"])
+        except OSError:
+            pass
+
+
 def _listen_on_free_port() -> socket.socket:
     """Bind port 0 here and hand gunicorn the socket itself, so no other process can take the port
     between choosing it and listening on it."""
@@ -165,7 +195,7 @@ def main() -> None:
     except (OSError, AttributeError):
         pass
     preload()
-    Zygote(sys.argv[1]).serve()
+    Zygote(sys.argv[1], sys.argv[2]).serve()
     sys.stdout.flush()
     os._exit(0)  # skip tearing down every preloaded module: nothing here needs cleaning up
 

@@ -80,3 +80,13 @@ def test_demo_serves_a_front_door_until_interrupted():
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=20) == 0
+
+
+def test_only_runs_the_named_checks_in_the_order_given():
+    run = grader("check", "hits", str(APPS / "redis_counter"), "--only", "burst,agreement", "--json")
+    assert run.returncode == 0, run.stdout + run.stderr
+    report = json.loads(run.stdout)
+    assert [check["name"] for check in report["checks"]] == ["burst", "agreement"]
+    assert report["max_score"] == 4
+    wrong = grader("check", "hits", str(APPS / "redis_counter"), "--only", "agreement,nope")
+    assert wrong.returncode == 2 and "hits has no check 'nope'" in wrong.stderr

@@ -22,37 +22,101 @@ def test_correct_app_gets_full_marks_on_every_seed(app, seed):
     assert report.score == report.max_score == 10, report.to_text()
 
 
-def test_counter_in_a_global_fails_agreement_naming_each_worker():
+def test_counter_in_a_global_fails_agreement_saying_each_worker_counts_its_own_hits():
     report = grade("hits", APPS / "global_counter")
     agreement = report.result("agreement")
     assert agreement.status == "failed"
-    assert "web.1 said 2, web.2 said 2, web.3 said 2 (expected 6 everywhere)" in agreement.feedback
+    # Round robin gives every worker 2 of the 6 hits, so they all say 2: they agree, and are all wrong.
+    assert "web.1 said 2, web.2 said 2, web.3 said 2, although 6 hits were acknowledged" in agreement.feedback
+    assert "exactly the number of hits it handled itself (web.1 took 2, web.2 took 2, web.3 took 2)" in agreement.feedback
+    assert "disagree" not in agreement.feedback
     assert "REDIS_URL" in agreement.feedback
     assert statuses(report) == {"agreement": "failed", "restart_all": "failed", "no_local_disk": "passed",
                                 "random_routing": "failed", "crash": "failed", "burst": "failed"}
 
 
-def test_counter_in_a_local_file_fails_agreement_and_names_the_file():
+def test_burst_tells_a_count_per_process_from_a_lost_update():
+    per_process = grade("hits", APPS / "global_counter", ["burst"]).result("burst").feedback
+    assert "exactly the number of hits it handled itself" in per_process
+    assert "lost update" not in per_process
+    race = grade("hits", APPS / "redis_race", ["burst"]).result("burst").feedback
+    assert "every worker agrees, but the count grew from 0 to" in race and "(a lost update)" in race
+    assert "handled itself" not in race
+
+
+def test_counter_in_a_local_file_fails_agreement_and_is_named_as_lasting_state():
     report = grade("hits", APPS / "local_file_counter")
     assert report.result("agreement").status == "failed"
     assert report.result("restart_all").status == "failed"
     disk = report.result("no_local_disk")
     assert disk.status == "failed"
-    assert "web.1 wrote hits.txt (its working directory" in disk.feedback
+    assert "web.1 kept state in hits.txt, writing it and reading it back (its working directory" in disk.feedback
+    assert "Keep the count in the backing store" in disk.feedback
 
 
-def test_counter_in_tmp_by_absolute_path_is_caught_by_the_audit_hook():
-    counter = Path("/tmp") / f"factor-six-test-{os.getpid()}.txt"
+def _tmp_counter(private_tmp: bool):
+    counter = Path("/tmp") / f"factor-six-test-{os.getpid()}-{private_tmp}.txt"
     try:
-        report = grade("hits", APPS / "tmp_path_counter", env={"COUNTER_FILE": str(counter)})
+        report = grade("hits", APPS / "tmp_path_counter", env={"COUNTER_FILE": str(counter)},
+                       private_tmp=private_tmp)
+        return report, counter.exists()
     finally:
         counter.unlink(missing_ok=True)
-    # /tmp is shared on this machine, so the count even looks right ...
+
+
+def test_counter_in_tmp_fails_as_on_a_real_platform_when_each_worker_has_its_own_tmp():
+    report, leaked = _tmp_counter(private_tmp=True)
+    assert not leaked, "an isolated worker wrote to the machine's own /tmp"
+    assert set(statuses(report).values()) == {"failed"}, report.to_text()
+    assert "exactly the number of hits it handled itself" in report.result("agreement").feedback
+    disk = report.result("no_local_disk").feedback
+    assert "kept state in /tmp/factor-six-test-" in disk and "(its own /tmp, private to this process" in disk
+
+
+def test_counter_in_a_shared_tmp_fails_every_check_it_only_passed_through_the_shared_disk():
+    report, leaked = _tmp_counter(private_tmp=False)
+    assert leaked  # the workers really did share the machine's /tmp ...
+    assert set(statuses(report).values()) == {"failed"}, report.to_text()  # ... and gained nothing by it
+    agreement = report.result("agreement").feedback
+    assert agreement.startswith("The grader recorded every file your app's code opened")
+    assert "Workers read a file that another worker had written: /tmp/factor-six-test-" in agreement
+    assert "On a real platform each process has a disk of its own" in agreement
+    disk = report.result("no_local_disk").feedback
+    assert "(this machine's disk, which every worker here happens to share" in disk
+
+
+def test_a_store_at_an_address_written_into_the_code_fails_every_check_naming_it(tmp_path):
+    from grader.forkserver import base_env
+    from grader.services.redis import RedisServer
+    server = RedisServer(tmp_path, base_env("hardcoded-test"))  # "a Redis that happens to run here"
+    try:
+        server.wait_ready()
+        report = grade("hits", APPS / "hardcoded_redis", ["agreement", "restart_all"],
+                       env={"HARDCODED_REDIS": f"redis://localhost:{server.port}/0"})
+    finally:
+        server.stop()
+    for result in report.results:
+        assert result.status == "failed", report.to_text()
+        assert f"connected to 127.0.0.1:{server.port}" in result.feedback
+        assert "not one of the services the platform attached" in result.feedback
+        assert "REDIS_URL=redis://127.0.0.1:" in result.feedback
+        assert "Read the address from REDIS_URL or DATABASE_URL" in result.feedback
+
+
+def test_a_store_at_the_attached_url_raises_no_stray_connection():
+    report = grade("hits", APPS / "redis_counter", ["agreement"])
     assert report.result("agreement").status == "passed"
-    # ... but on a real platform each process has its own /tmp, and the grader says so.
-    disk = report.result("no_local_disk")
-    assert disk.status == "failed"
-    assert f"wrote {counter} (the machine's own disk" in disk.feedback
+    assert "connected to" not in report.result("agreement").feedback
+
+
+def test_a_count_reset_at_start_up_is_named_as_such():
+    report = grade("hits", APPS / "reset_at_start", ["restart_all", "crash"])
+    restart = report.result("restart_all").feedback
+    assert "Every fresh worker said 0, although 5 hits had been acknowledged" in restart
+    assert "resets it when it starts" in restart and "Never overwrite it at start-up" in restart
+    crash = report.result("crash").feedback
+    assert "they share one count, but it went back when the new web." in crash
+    assert "SIGKILL gives a process no chance" not in crash
 
 
 def test_sqlite_file_in_the_working_directory_is_reported_as_a_database():
@@ -63,13 +127,30 @@ def test_sqlite_file_in_the_working_directory_is_reported_as_a_database():
     assert "DATABASE_URL" in disk.feedback
 
 
+def test_a_log_file_is_told_to_log_to_stdout_not_to_use_the_store():
+    disk = grade("hits", APPS / "log_file", ["no_local_disk"]).result("no_local_disk")
+    assert disk.status == "failed"
+    assert "wrote the log file hits.log (its working directory" in disk.feedback
+    assert "Write log lines to stdout or stderr" in disk.feedback
+    assert "Keep the count in the backing store" not in disk.feedback
+
+
+def test_scratch_files_left_behind_are_told_to_clean_up():
+    disk = grade("hits", APPS / "leftover_scratch", ["no_local_disk"]).result("no_local_disk")
+    assert disk.status == "failed"
+    assert "left $TMPDIR/tmp" in disk.feedback and ".json behind after the request ended (its scratch space)" in disk.feedback
+    assert "... and " in disk.feedback  # six requests, six files: four are named, the rest counted
+    assert "tempfile.TemporaryDirectory()" in disk.feedback
+    assert "Keep the count in the backing store" not in disk.feedback
+
+
 def test_read_then_write_race_fails_the_burst_check_every_time():
     failures = 0
     for seed in range(10):
         report = grade("hits", APPS / "redis_race", ["burst"], seed=seed)
         failures += report.result("burst").status == "failed"
     assert failures == 10
-    assert "hits were lost" in report.result("burst").feedback
+    assert "hits were lost" in report.result("burst").feedback and "(a lost update)" in report.result("burst").feedback
 
 
 def test_scratch_space_used_and_cleaned_within_a_request_is_fine():
@@ -86,7 +167,7 @@ def test_scratch_file_left_behind_is_reported(tmp_path):
     report = grade("hits", tmp_path, ["no_local_disk"])
     disk = report.result("no_local_disk")
     assert disk.status == "failed"
-    assert "$TMPDIR/last.txt (left in its scratch space after the request ended)" in disk.feedback
+    assert "left $TMPDIR/last.txt behind after the request ended (its scratch space)" in disk.feedback
 
 
 def test_app_that_crashes_at_import_cannot_be_graded_and_shows_its_error():

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import os
+import time
 
 import pytest
 
@@ -53,3 +55,43 @@ def test_a_folder_is_read_without_caches_databases_or_notebooks(tmp_path):
     (tmp_path / "static").mkdir()
     (tmp_path / "static" / "site.css").write_text("body{}")
     assert sorted(load(tmp_path).files) == ["app.py", "static/site.css"]
+
+
+def _write(path, text: str, mtime: float) -> None:
+    path.write_text(text)
+    os.utime(path, (mtime, mtime))
+
+
+def test_a_folder_names_the_graded_file_and_when_it_was_written(tmp_path):
+    _write(tmp_path / "app.py", "app = 1\n", 1_700_000_000)
+    source = load(tmp_path)
+    written = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(1_700_000_000))
+    assert source.origin == f"{tmp_path / 'app.py'}, written {written}"
+    assert source.notes == ()
+
+
+def test_an_app_py_older_than_a_different_cell_in_the_saved_notebook_gets_a_hint(tmp_path):
+    _write(tmp_path / "app.py", "app = 'old'\n", 1_700_000_000)
+    nb = notebook(tmp_path, ("code", "%%writefile app.py\napp = 'new'"))
+    os.utime(nb, (1_700_000_600, 1_700_000_600))
+    note, = load(tmp_path).notes
+    assert note.startswith("app.py was written at ") and "but exercise.ipynb was saved later, at " in note
+    assert "The grader ran the older app.py: run that cell (Shift+Enter)" in note
+
+
+def test_no_hint_when_the_file_matches_its_cell_or_is_newer_than_the_notebook(tmp_path):
+    nb = notebook(tmp_path, ("code", "%%writefile app.py\napp = 'same'"))
+    os.utime(nb, (1_700_000_600, 1_700_000_600))
+    _write(tmp_path / "app.py", "app = 'same'", 1_700_000_000)  # %%writefile adds no final newline
+    assert load(tmp_path).notes == ()
+    _write(tmp_path / "app.py", "app = 'run but not saved yet'\n", 1_700_000_900)
+    assert load(tmp_path).notes == ()
+
+
+def test_a_folder_whose_writefile_cell_never_ran_says_run_it_in_one_line(tmp_path):
+    notebook(tmp_path, ("code", "%%writefile app.py\napp = 1"))
+    with pytest.raises(BadInput) as failure:
+        load(tmp_path)
+    message = str(failure.value)
+    assert message.startswith("there is no app.py next to exercise.ipynb yet: run its `%%writefile app.py` cell")
+    assert failure.value._render_traceback_() == [f"grader: {message}"]  # what a notebook shows: one line

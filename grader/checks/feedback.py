@@ -18,6 +18,12 @@ def explain(did: str, saw: str, why: str, fix: str, logs: list | None = None) ->
     return "\n".join(part.strip() for part in parts if part)
 
 
+def listing(names) -> str:
+    """``web.1, web.2 and web.3``."""
+    names = list(names)
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
 def _indent(text: str) -> str:
     return "\n".join("    " + line for line in text.splitlines())
 

