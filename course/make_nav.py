@@ -1,10 +1,16 @@
-"""Rewrite the navigation of the course notebooks: run it after adding or renaming a notebook.
+"""Rewrite the navigation of the course notebooks: run it after adding, renaming or editing a notebook.
 
-Every ``NN.MM-Title.ipynb`` here gets, right after its H1 title cell, one markdown cell of links to
-the previous notebook, the contents and the next notebook; ``00.00-Introduction.ipynb`` also gets its
-list of contents. Only those generated cells (recognised by their first line) are ever rewritten, so
-the diff of a run shows nothing but navigation. ``--check`` changes nothing and exits 1 when a
-notebook's navigation is out of date (the test suite runs it).
+Every ``NN.MM-Title.ipynb`` here gets two generated markdown cells with the same links (previous
+notebook, contents, next notebook): one right after its H1 title cell, and one as its very last
+cell, so that a reader who reaches the end never has to scroll back up. ``00.00-Introduction.ipynb``
+also gets its list of contents, wherever that cell stands (before the bottom navigation if it is
+new). Generated cells are recognised by their first line, a marker comment; only they are ever
+written, moved or removed (a duplicate, or one that drifted away from its place, is put back), so
+the diff of a run shows nothing but navigation.
+
+``--check`` changes nothing and exits 1 when a notebook's navigation is missing, stale or out of
+place, naming the notebook (the test suite runs it). A notebook without an H1 first cell raises
+ValueError.
 """
 from __future__ import annotations
 
@@ -16,7 +22,8 @@ import nbformat
 
 COURSE = Path(__file__).resolve().parent
 CONTENTS_NOTEBOOK = "00.00-Introduction.ipynb"
-NAV_MARK = "<!--NAVIGATION-->"
+TOP_MARK = "<!--NAVIGATION-->"
+BOTTOM_MARK = "<!--NAVIGATION-BOTTOM-->"
 CONTENTS_MARK = "<!--CONTENTS-->"
 NAME = re.compile(r"^\d\d\.\d\d-[A-Za-z0-9-]+\.ipynb$")
 
@@ -34,6 +41,7 @@ def title(notebook) -> str:
 
 
 def navigation(names: list[str], titles: list[str], index: int) -> str:
+    """The links of the notebook at ``index``, without a marker: the same text at the top and bottom."""
     links = []
     if index > 0:
         links.append(f"< [{titles[index - 1]}]({names[index - 1]})")
@@ -41,7 +49,7 @@ def navigation(names: list[str], titles: list[str], index: int) -> str:
         links.append(f"[Contents]({CONTENTS_NOTEBOOK}#Contents)")
     if index + 1 < len(names):
         links.append(f"[{titles[index + 1]}]({names[index + 1]}) >")
-    return NAV_MARK + "\n" + " | ".join(links)
+    return " | ".join(links)
 
 
 def contents(names: list[str], titles: list[str]) -> str:
@@ -49,13 +57,43 @@ def contents(names: list[str], titles: list[str]) -> str:
     return CONTENTS_MARK + "\n## Contents\n\n" + "\n".join(items)
 
 
-def put(notebook, mark: str, text: str, position: int, cell_id: str) -> None:
-    """Replace the cell that starts with ``mark``, or insert one at ``position``."""
-    for cell in notebook.cells:
-        if cell.cell_type == "markdown" and cell.source.startswith(mark):
-            cell.source = text
-            return
+def generated(notebook, mark: str) -> list[int]:
+    """Indices of the generated cells that start with ``mark``."""
+    return [index for index, cell in enumerate(notebook.cells)
+            if cell.cell_type == "markdown" and cell.source.startswith(mark)]
+
+
+def place(notebook, mark: str, text: str, at_end: bool, cell_id: str) -> None:
+    """Make exactly one cell ``mark``-``text``, second in the notebook or last (``at_end``).
+
+    The first existing cell with that mark is reused (it keeps its id); any others are removed.
+    """
+    found = generated(notebook, mark)
+    cell = notebook.cells[found[0]] if found else nbformat.v4.new_markdown_cell(id=cell_id)
+    for index in reversed(found):
+        del notebook.cells[index]
+    cell.source = text
+    notebook.cells.insert(len(notebook.cells) if at_end else 1, cell)
+
+
+def put(notebook, mark: str, text: str, cell_id: str) -> None:
+    """Rewrite the cell that starts with ``mark`` where it stands, or add one before the bottom navigation."""
+    found = generated(notebook, mark)
+    if found:
+        notebook.cells[found[0]].source = text
+        return
+    end = generated(notebook, BOTTOM_MARK)
+    position = end[-1] if end else len(notebook.cells)
     notebook.cells.insert(position, nbformat.v4.new_markdown_cell(text, id=cell_id))
+
+
+def update(notebook, names: list[str], titles: list[str], index: int) -> None:
+    """Bring every generated cell of the notebook at ``index`` up to date, in memory."""
+    links = navigation(names, titles, index)
+    if names[index] == CONTENTS_NOTEBOOK:
+        put(notebook, CONTENTS_MARK, contents(names, titles), "contents")
+    place(notebook, TOP_MARK, f"{TOP_MARK}\n{links}", False, "navigation")
+    place(notebook, BOTTOM_MARK, f"{BOTTOM_MARK}\n{links}", True, "navigation-bottom")
 
 
 def main(argv: list[str]) -> int:
@@ -67,9 +105,7 @@ def main(argv: list[str]) -> int:
     stale = []
     for index, (path, book) in enumerate(zip(paths, books)):
         before = nbformat.writes(book)
-        put(book, NAV_MARK, navigation(names, titles, index), 1, "navigation")
-        if path.name == CONTENTS_NOTEBOOK:
-            put(book, CONTENTS_MARK, contents(names, titles), len(book.cells), "contents")
+        update(book, names, titles, index)
         if nbformat.writes(book) != before:
             stale.append(path.name)
             if not check:

@@ -4,7 +4,7 @@ Imports stay lazy so that ``python -m grader`` and the fork server start fast.
 """
 from __future__ import annotations
 
-__all__ = ["check", "assert_check", "launch"]
+__all__ = ["check", "assert_check", "launch", "dashboard"]
 
 
 def check(exercise: str, path=".", *names: str, seed: int = 0, **options):
@@ -23,3 +23,8 @@ def launch(path=".", workers: int = 3, **options):
     """Run an app as a cluster for a live demo: ``with launch("app/") as cluster: cluster.post(...)``."""
     from .demo import launch as _launch
     return _launch(path, workers, **options)
+
+
+def dashboard(cluster, path: str = "/hits", key: str | None = None, **options):
+    """Open the live dashboard widget on a running cluster (the same as ``cluster.dashboard(...)``)."""
+    return cluster.dashboard(path, key, **options)

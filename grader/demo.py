@@ -1,17 +1,107 @@
-"""Running an app as a cluster for people: ``grader demo`` and ``grader.launch`` in notebooks."""
+"""Running an app as a cluster for people: ``grader.launch`` in notebooks, ``grader demo`` in a shell,
+and the actions a lesson takes on a running cluster.
+
+:class:`DemoActions` is mixed into :class:`grader.cluster.Cluster`, so a lesson only ever calls public
+methods (``cluster.read_all()``, ``cluster.burst(...)``, ``cluster.store_latency(...)``,
+``cluster.dashboard()``) and never reaches into the platform behind it.
+"""
 from __future__ import annotations
 
 import contextlib
 import threading
 
-from .frontdoor import FrontDoor
-from .platform import Platform
-from .source import load
+from .http import REQUEST_TIMEOUT, Response
+from .routing import Router
+
+BURST_CONCURRENCY = 8
+
+
+class DemoActions:
+    """What lessons do to a running cluster. Every method raises ClusterStopped once it is closed."""
+
+    def read_all(self, path: str = "/hits", key: str | None = None, *, log: bool = True,
+                 timeout: float = REQUEST_TIMEOUT) -> dict[str, object]:
+        """Ask every serving web worker by name, to compare what each one believes.
+
+        Returns ``{worker name: parsed JSON body}`` in worker order (``body[key]`` when ``key`` is
+        given); None where a worker did not answer JSON or its answer lacks ``key``. ``log`` and
+        ``timeout`` (seconds) are as for ``request``.
+        """
+        self._ensure_running()
+        answers: dict[str, object] = {}
+        for name in self.serving():
+            body = self.request("GET", path, worker=name, log=log, timeout=timeout).json()
+            answers[name] = body if key is None else pick(body, key)
+        return answers
+
+    def burst(self, method: str, path: str, count: int, payload=None,
+              concurrency: int = BURST_CONCURRENCY) -> list[Response]:
+        """Send ``count`` identical requests from ``concurrency`` clients at once, routed as usual.
+
+        Requests that overlap on different workers are what expose lost updates. Returns the
+        responses in the order they were submitted. Raises ValueError for a negative count or
+        fewer than one client.
+        """
+        from .faults import burst  # faults builds on the cluster, which imports this module
+        self._ensure_running()
+        if count < 0 or concurrency < 1:
+            raise ValueError(f"a burst needs count >= 0 and concurrency >= 1, not {count} and {concurrency}")
+        return burst(self, method, path, count, payload, concurrency)
+
+    def set_store_latency(self, seconds: float) -> None:
+        """Delay every round trip between the workers and the private Redis by ``seconds``.
+
+        A store a millisecond away, as in production, widens the gap a read-then-write race needs.
+        It applies to the whole platform (every cluster it runs) and does nothing for an external
+        Redis. Raises ValueError for a negative delay.
+        """
+        self._ensure_running()
+        if seconds < 0:
+            raise ValueError(f"a latency is a duration in seconds and cannot be negative, not {seconds}")
+        if self.platform is None:
+            raise RuntimeError("this cluster runs without a platform, so it has no store to slow down")
+        self.platform.set_store_latency(seconds)
+
+    @contextlib.contextmanager
+    def store_latency(self, seconds: float):
+        """``with cluster.store_latency(0.002):`` a slow store inside the block, none after it."""
+        self.set_store_latency(seconds)
+        try:
+            yield self
+        finally:
+            if not self.stopped:
+                self.platform.set_store_latency(0.0)
+
+    def set_routing(self, policy: str, seed: int = 0) -> None:
+        """Route the next requests by ``policy`` (one of grader.routing.POLICIES); ``seed`` fixes
+        the choices of ``random``. Raises ValueError for an unknown policy."""
+        self._ensure_running()
+        self.router = Router(policy, seed)
+
+    def dashboard(self, path: str = "/hits", key: str | None = None, **options):
+        """A live widget of this cluster: its processes, fault buttons, the request log and a chart
+        of what every worker answers to ``GET path`` (its ``key`` field, if given).
+
+        Options are those of :class:`grader.board.Dashboard`. Outside a live front end it shows as
+        a plain-text table.
+        """
+        from .board import Dashboard
+        return Dashboard(self, path, key, **options)
+
+
+def pick(body, key: str):
+    """``body[key]`` for a JSON object that has it, else None."""
+    return body.get(key) if isinstance(body, dict) else None
 
 
 @contextlib.contextmanager
 def launch(path=".", workers: int = 3, *, policy: str = "round_robin", seed: int = 0, **options):
-    """Yield a started cluster of ``workers`` web processes; everything stops when the block ends."""
+    """Yield a started cluster of ``workers`` web processes; everything stops when the block ends.
+
+    ``options`` go to :class:`grader.platform.Platform` (``database_url``, ``redis_url``, ...).
+    """
+    from .platform import Platform
+    from .source import load
     with Platform(load(path), **options) as platform:
         cluster = platform.cluster({"web": workers}, policy=policy, seed=seed)
         yield cluster
@@ -19,6 +109,7 @@ def launch(path=".", workers: int = 3, *, policy: str = "round_robin", seed: int
 
 def serve_forever(exercise: str, path: str, workers: int, policy: str, port: int) -> int:
     from .checks import select
+    from .frontdoor import FrontDoor
     select(exercise)  # an unknown exercise is bad input, said before anything starts
     with launch(path, workers, policy=policy) as cluster:
         door = FrontDoor(cluster, port)

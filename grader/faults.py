@@ -1,14 +1,18 @@
-"""Faults beyond single-worker supervision: concurrent bursts of traffic spread across workers."""
+"""Faults beyond single-worker supervision: concurrent bursts of traffic spread across workers.
+
+Lessons call ``cluster.burst(...)``; the checks call :func:`burst` directly. Both are this code.
+"""
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
 from .cluster import Client, Cluster
+from .demo import BURST_CONCURRENCY
 from .http import Response
 
 
 def burst(cluster: Cluster, method: str, path: str, count: int, payload=None,
-          concurrency: int = 8) -> list[Response]:
+          concurrency: int = BURST_CONCURRENCY) -> list[Response]:
     """Send ``count`` identical requests from ``concurrency`` clients at once, routed as usual."""
     clients = [Client(f"burst-{index}") for index in range(concurrency)]
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="factor-six-burst") as pool:

@@ -10,7 +10,7 @@ import threading
 from http.cookies import SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from .cluster import Client
+from .cluster import Client, ClusterStopped
 
 
 class FrontDoor:
@@ -39,6 +39,9 @@ def _handler_for(cluster):
             client = Client(self.client_address[0], SimpleCookie(self.headers.get("Cookie", "")))
             try:
                 reply = cluster.request(self.command, self.path, payload, client=client)
+            except ClusterStopped as stopped:
+                self.send_error(503, str(stopped))
+                return
             except LookupError:
                 self.send_error(503, "no worker is serving")
                 return

@@ -59,3 +59,14 @@ def no_process_survives():
 def app_path():
     """Path of a purpose-built app under tests/apps."""
     return lambda name: APPS / name
+
+
+@pytest.fixture
+def launched():
+    """Start demo clusters of apps under tests/apps, all stopped when the test ends:
+    ``cluster = launched("redis_counter", workers=2)``."""
+    import contextlib
+
+    from grader.demo import launch
+    with contextlib.ExitStack() as stack:
+        yield lambda name, workers=2, **options: stack.enter_context(launch(APPS / name, workers, **options))
