@@ -1,9 +1,10 @@
-"""The hits exercise as an instructor runs it: a real nbgrader round trip in a copy of exercises/.
+"""Every exercise as an instructor runs it: a real nbgrader round trip in a copy of exercises/.
 
 nbgrader runs through its own command line, from inside the copied course folder, so these tests see
 what only shows end to end: a release that leaks the solution or loses its ``%%writefile`` line,
 hidden checks that never come back at grading time, a grader that misbehaves inside an nbgrader
-kernel, and scores that do not match the grader's points.
+kernel, and scores that do not match the grader's points. Every folder ``exercises/source/NAME``
+holding ``NAME.ipynb`` is an exercise here, so a new exercise is covered by being added.
 """
 from __future__ import annotations
 
@@ -19,10 +20,17 @@ from nbgrader.api import Gradebook
 from grader.checks import EXERCISES
 
 COURSE = Path(__file__).resolve().parent.parent / "exercises"
-SOURCE = COURSE / "source" / "hits" / "hits.ipynb"
-CHECKS = EXERCISES["hits"]
-FULL_MARKS = sum(check.points for check in CHECKS)
-NBGRADER_TIMEOUT = 300  # seconds for one nbgrader command; autograding both students takes about 15
+NAMES = sorted(path.parent.name for path in COURSE.glob("source/*/*.ipynb") if path.stem == path.parent.name)
+NBGRADER_TIMEOUT = 600  # seconds for one nbgrader command; autograding two students takes about 15 per exercise
+WRITTEN_FILES = ("app.py", "worker.py", "build.py", "Procfile")  # what a run in place leaves beside a notebook
+
+
+def source_notebook(exercise: str) -> Path:
+    return COURSE / "source" / exercise / f"{exercise}.ipynb"
+
+
+def full_marks(exercise: str) -> int:
+    return sum(check.points for check in EXERCISES[exercise])
 
 
 def nbgrader(course: Path, *args: str) -> str:
@@ -33,10 +41,10 @@ def nbgrader(course: Path, *args: str) -> str:
     return run.stdout + run.stderr
 
 
-def hand_in(course: Path, student: str, notebook: Path) -> None:
-    folder = course / "submitted" / student / "hits"
+def hand_in(course: Path, student: str, exercise: str, notebook: Path) -> None:
+    folder = course / "submitted" / student / exercise
     folder.mkdir(parents=True)
-    shutil.copy(notebook, folder / "hits.ipynb")
+    shutil.copy(notebook, folder / f"{exercise}.ipynb")
 
 
 def code_cells(notebook: Path) -> list[dict]:
@@ -63,85 +71,123 @@ def outputs_by_grade_id(notebook: Path) -> dict[str, str]:
     return found
 
 
-def scores(course: Path, student: str) -> tuple[float, float, dict[str, float]]:
-    """(score, max_score, {grade_id: score}) of a student's autograded hits submission."""
+def scores(course: Path, exercise: str, student: str) -> tuple[float, float, dict[str, float]]:
+    """(score, max_score, {grade_id: score}) of a student's autograded submission."""
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
-        submission = gradebook.find_submission("hits", student)
-        notebook = gradebook.find_submission_notebook("hits", "hits", student)
+        submission = gradebook.find_submission(exercise, student)
+        notebook = gradebook.find_submission_notebook(exercise, exercise, student)
         return submission.score, submission.max_score, {grade.name: grade.score for grade in notebook.grades}
+
+
+def autograded(course: Path, exercise: str, student: str) -> Path:
+    return course / "autograded" / student / exercise / f"{exercise}.ipynb"
 
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory) -> Path:
-    """A copy of exercises/ where hits was generated and released, handed in twice, and autograded.
-
-    "solver" hands in the source notebook (the reference solution); "starter" hands in the release
-    untouched. An app.py beside the source notebook stands for an instructor who ran it in place.
+    """A copy of exercises/ where every exercise was generated and released, handed in twice, and
+    autograded. "solver" hands in the source notebook (the reference solution); "starter" hands in
+    the release untouched. An app.py beside each source notebook stands for an instructor who ran it
+    in place.
     """
     course = tmp_path_factory.mktemp("course")
     shutil.copy(COURSE / "nbgrader_config.py", course)
-    shutil.copytree(COURSE / "source", course / "source", ignore=shutil.ignore_patterns("app.py", ".ipynb_checkpoints"))
-    (course / "source" / "hits" / "app.py").write_text("# the instructor's solution, left by a run in place\n")
-    nbgrader(course, "generate_assignment", "hits", "--force")
-    nbgrader(course, "release_assignment", "hits", "--force")
-    hand_in(course, "solver", course / "source" / "hits" / "hits.ipynb")
-    hand_in(course, "starter", course / "release" / "hits" / "hits.ipynb")
-    nbgrader(course, "autograde", "hits")
+    shutil.copytree(COURSE / "source", course / "source",
+                    ignore=shutil.ignore_patterns(*WRITTEN_FILES, ".ipynb_checkpoints", "static", "assets"))
+    for exercise in NAMES:
+        (course / "source" / exercise / "app.py").write_text("# the instructor's solution, left by a run in place\n")
+        nbgrader(course, "generate_assignment", exercise, "--force")
+        nbgrader(course, "release_assignment", exercise, "--force")
+        hand_in(course, "solver", exercise, course / "source" / exercise / f"{exercise}.ipynb")
+        hand_in(course, "starter", exercise, course / "release" / exercise / f"{exercise}.ipynb")
+        nbgrader(course, "autograde", exercise)
     return course
 
 
-def test_every_check_has_one_graded_cell_worth_its_points_and_only_hidden_checks_are_hidden():
+def test_every_exercise_with_checks_has_a_notebook_and_the_reverse():
+    assert "hits" in NAMES
+    assert set(NAMES) == set(EXERCISES)
+
+
+@pytest.mark.parametrize("exercise", NAMES)
+def test_every_check_has_one_graded_cell_worth_its_points_and_only_hidden_checks_are_hidden(exercise):
     graded = {}
-    for cell in code_cells(SOURCE):
+    for cell in code_cells(source_notebook(exercise)):
         meta = cell["metadata"].get("nbgrader", {})
         if meta.get("grade"):
             assert meta["locked"] and not meta["solution"], meta
             graded[meta["grade_id"]] = (meta["points"], source_of(cell))
-    assert set(graded) == {f"check_{check.name}" for check in CHECKS}
-    for check in CHECKS:
+    checks = EXERCISES[exercise]
+    assert set(graded) == {f"check_{check.name}" for check in checks}
+    for check in checks:
         points, text = graded[f"check_{check.name}"]
         assert points == check.points, check.name
-        assert f'grader.assert_check("hits", "{check.name}")' in text
+        assert f'grader.assert_check("{exercise}", "{check.name}")' in text
         assert ("### BEGIN HIDDEN TESTS" in text) == check.hidden, check.name
 
 
-def test_grader_cli_gives_the_source_notebook_full_marks():
-    run = subprocess.run([sys.executable, "-m", "grader", "check", "hits", str(SOURCE), "--json"],
-                         capture_output=True, text=True, timeout=120)
+@pytest.mark.parametrize("exercise", NAMES)
+def test_grader_cli_gives_the_source_notebook_full_marks(exercise):
+    run = subprocess.run([sys.executable, "-m", "grader", "check", exercise, str(source_notebook(exercise)), "--json"],
+                         capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stdout + run.stderr
     report = json.loads(run.stdout)
-    assert (report["score"], report["max_score"]) == (FULL_MARKS, FULL_MARKS) == (10, 10)
+    assert report["score"] == report["max_score"] == full_marks(exercise)
 
 
-def test_release_keeps_the_writefile_line_but_no_solution_and_reaches_the_exchange(course):
-    release = course / "release" / "hits"
-    assert sorted(item.name for item in release.iterdir()) == ["hits.ipynb"]
-    text = (release / "hits.ipynb").read_text(encoding="utf-8")
-    for secret in ("BEGIN SOLUTION", "incr(", "HIDDEN TESTS", '"random_routing")'):
-        assert secret not in text, secret
-    answer, = answer_cells(release / "hits.ipynb")
-    assert answer.startswith("%%writefile app.py\n") and "raise NotImplementedError()" in answer, answer
-    solution, = answer_cells(SOURCE)
-    for line in solution.splitlines()[1:]:
-        assert not line.strip() or line not in answer, line
-    assert (course / "exchange" / "factor-six" / "outbound" / "hits" / "hits.ipynb").is_file()
+@pytest.mark.parametrize("exercise", NAMES)
+def test_release_keeps_the_writefile_lines_but_no_solution_and_reaches_the_exchange(course, exercise):
+    release = course / "release" / exercise
+    assert sorted(item.name for item in release.iterdir()) == [f"{exercise}.ipynb"]
+    text = (release / f"{exercise}.ipynb").read_text(encoding="utf-8")
+    assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text
+    for check in EXERCISES[exercise]:
+        if check.hidden:
+            assert f'"{check.name}")' not in text, check.name
+    answers = answer_cells(release / f"{exercise}.ipynb")
+    solutions = answer_cells(source_notebook(exercise))
+    assert len(answers) == len(solutions) >= 1
+    for answer, solution in zip(answers, solutions):
+        assert answer.splitlines()[0] == solution.splitlines()[0], "the %%writefile line must survive"
+        if solution.startswith("%%writefile") and "### BEGIN SOLUTION" in solution:
+            assert "raise NotImplementedError()" in answer, answer
+        for line in solution.splitlines()[1:]:
+            if line.strip() and not line.startswith("###"):
+                assert line not in answer, line
+    assert (course / "exchange" / "factor-six" / "outbound" / exercise / f"{exercise}.ipynb").is_file()
 
 
-def test_autograde_gives_the_reference_solution_full_marks_hidden_checks_included(course):
-    score, max_score, per_cell = scores(course, "solver")
-    assert (score, max_score) == (FULL_MARKS, FULL_MARKS)
-    assert per_cell == {f"check_{check.name}": check.points for check in CHECKS}
-    printed = outputs_by_grade_id(course / "autograded" / "solver" / "hits" / "hits.ipynb")
-    for check in CHECKS:
+@pytest.mark.parametrize("exercise", NAMES)
+def test_autograde_gives_the_reference_solution_full_marks_hidden_checks_included(course, exercise):
+    checks = EXERCISES[exercise]
+    score, max_score, per_cell = scores(course, exercise, "solver")
+    assert (score, max_score) == (full_marks(exercise), full_marks(exercise))
+    assert per_cell == {f"check_{check.name}": check.points for check in checks}
+    printed = outputs_by_grade_id(autograded(course, exercise, "solver"))
+    for check in checks:
         assert printed[f"check_{check.name}"].startswith(f"{check.title}: passed."), printed[f"check_{check.name}"]
 
 
-def test_autograde_gives_the_untouched_release_nothing_and_says_why(course):
-    score, max_score, per_cell = scores(course, "starter")
-    assert (score, max_score) == (0, FULL_MARKS)
+@pytest.mark.parametrize("exercise", NAMES)
+def test_autograde_gives_the_untouched_release_nothing_and_says_why(course, exercise):
+    checks = EXERCISES[exercise]
+    score, max_score, per_cell = scores(course, exercise, "starter")
+    assert (score, max_score) == (0, full_marks(exercise))
     assert set(per_cell.values()) == {0}
-    printed = outputs_by_grade_id(course / "autograded" / "starter" / "hits" / "hits.ipynb")
-    for check in CHECKS:
+    printed = outputs_by_grade_id(autograded(course, exercise, "starter"))
+    for check in checks:
         feedback = printed[f"check_{check.name}"]
         assert feedback.startswith(f"{check.title}: could not grade."), feedback
         assert "NotImplementedError" in feedback
+
+
+@pytest.mark.parametrize("exercise", NAMES)
+def test_failing_graded_cells_show_the_feedback_and_no_grader_frames(course, exercise):
+    for cell in code_cells(autograded(course, exercise, "starter")):
+        grade_id = cell["metadata"].get("nbgrader", {}).get("grade_id", "")
+        if not grade_id.startswith("check_"):
+            continue
+        error, = [output for output in cell["outputs"] if output["output_type"] == "error"]
+        shown = "\n".join(error["traceback"])
+        assert error["ename"] == "CheckFailed" and shown.startswith("CheckFailed: "), shown[:200]
+        assert "grading.py" not in shown and "site-packages" not in shown and "<ipython-input" not in shown
