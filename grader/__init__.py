@@ -4,7 +4,7 @@ Imports stay lazy so that ``python -m grader`` and the fork server start fast.
 """
 from __future__ import annotations
 
-__all__ = ["check", "assert_check", "launch", "dashboard"]
+__all__ = ["check", "assert_check", "launch", "start", "dashboard"]
 
 
 def check(exercise: str, path=".", *names: str, seed: int = 0, **options):
@@ -23,6 +23,12 @@ def launch(path=".", workers: int = 3, **options):
     """Run an app as a cluster for a live demo: ``with launch("app/") as cluster: cluster.post(...)``."""
     from .demo import launch as _launch
     return _launch(path, workers, **options)
+
+
+def start(path=".", workers: int = 3, **options):
+    """Start a cluster that runs until ``cluster.stop()`` (or the kernel ends): for playgrounds."""
+    from .demo import start as _start
+    return _start(path, workers, **options)
 
 
 def dashboard(cluster, path: str = "/hits", key: str | None = None, **options):

@@ -19,6 +19,17 @@ BURST_CONCURRENCY = 8
 class DemoActions:
     """What lessons do to a running cluster. Every method raises ClusterStopped once it is closed."""
 
+    def stop(self) -> None:
+        """Stop this cluster and everything its run started (workers, store, fork server).
+
+        For clusters from :func:`start`; inside ``with grader.launch(...)`` the block does it. Stopping
+        twice is harmless.
+        """
+        if self.platform is not None:
+            self.platform.close()
+        else:
+            self.close()
+
     def read_all(self, path: str = "/hits", key: str | None = None, *, log: bool = True,
                  timeout: float = REQUEST_TIMEOUT) -> dict[str, object]:
         """Ask every serving web worker by name, to compare what each one believes.
@@ -105,6 +116,22 @@ def launch(path=".", workers: int = 3, *, policy: str = "round_robin", seed: int
     with Platform(load(path), **options) as platform:
         cluster = platform.cluster({"web": workers}, policy=policy, seed=seed)
         yield cluster
+
+
+def start(path=".", workers: int = 3, *, policy: str = "round_robin", seed: int = 0, **options):
+    """Start a cluster that keeps running until ``cluster.stop()`` or the end of the Python process.
+
+    For notebook playgrounds, where a ``with`` block would stop the cluster at the end of its cell.
+    Everything it started is stopped at interpreter exit (or kernel shutdown) if nobody stops it.
+    """
+    from .platform import Platform
+    from .source import load
+    platform = Platform(load(path), **options).__enter__()
+    try:
+        return platform.cluster({"web": workers}, policy=policy, seed=seed)
+    except BaseException:
+        platform.close()
+        raise
 
 
 def serve_forever(exercise: str, path: str, workers: int, policy: str, port: int) -> int:

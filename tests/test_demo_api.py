@@ -150,3 +150,16 @@ def test_a_worker_scaled_away_and_back_keeps_counting_its_incarnations(launched)
     assert [i.number for i in cluster.workers["web.2"].incarnations] == [1, 2]
     assert len(tokens) == len(set(tokens)) and cluster.retired == []
     assert cluster.read_all(key="hits") == {"web.1": 0, "web.2": 0}
+
+
+def test_start_runs_a_cluster_past_its_cell_until_stop_and_stop_stops_everything():
+    import grader
+    from conftest import APPS, grader_processes
+    cluster = grader.start(APPS / "redis_counter", workers=2)
+    try:
+        assert cluster.post("/hits").json() == {"hits": 1}
+        assert len(grader_processes()) >= 3  # the fork server and two workers, still running
+    finally:
+        cluster.stop()
+    assert cluster.stopped and grader_processes() == []
+    cluster.stop()  # twice is harmless
