@@ -64,8 +64,8 @@ class Platform:
             self.bus = EventBus(Path(run.events), self._on_event)
             self.sqlite = SQLiteService(self._mkdir("services/sqlite"))
             if self.external_redis is None:
-                self.redis = RedisServer(self._mkdir("services/redis"), self.base_env())
-                runs.record_pid(self.root, self.redis.process.pid)
+                self.redis = RedisServer(self._mkdir("services/redis"), self.base_env(),
+                                         on_start=lambda pid: runs.record_pid(self.root, pid))
             self.release = build(self.source, self.root / runs.RELEASE, self.base_env())
             if self.redis is not None:
                 self.redis.wait_ready()

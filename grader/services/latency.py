@@ -10,7 +10,6 @@ import socket
 import threading
 import time
 
-from ..ports import free_port
 
 CHUNK = 65536
 
@@ -19,8 +18,8 @@ class LatencyRelay:
     def __init__(self, target: tuple[str, int]):
         self.target = target
         self.delay = 0.0  # seconds added to every chunk sent to the service
-        self.port = free_port()
-        self._listener = socket.create_server(("127.0.0.1", self.port))
+        self._listener = socket.create_server(("127.0.0.1", 0))  # port 0: no race for the port
+        self.port = self._listener.getsockname()[1]
         self._open: set[socket.socket] = set()
         self._lock = threading.Lock()
         self._closed = False

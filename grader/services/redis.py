@@ -13,11 +13,13 @@ import socket
 import subprocess
 import time
 from pathlib import Path
+from typing import Callable
 
 from ..processes import die_with_parent, signal_group, tail_file
 from ..ports import free_port
 
 START_TIMEOUT = 10.0
+PORT_ATTEMPTS = 3
 
 
 class ServiceError(Exception):
@@ -40,30 +42,49 @@ def find_server() -> str:
 class RedisServer:
     """A redis/valkey server process started for one platform, stopped with it."""
 
-    def __init__(self, directory: Path, env: dict[str, str]):
-        self.port = free_port()
+    def __init__(self, directory: Path, env: dict[str, str], on_start: Callable[[int], None] = lambda pid: None):
+        """Start the server (``wait_ready`` waits for it); ``on_start(pid)`` hears of every process
+        started for it, so that the run can record it."""
+        self.directory, self.env, self._on_start = directory, env, on_start
         self.log = directory / "redis.log"
+        self.restarted = 0  # how often the chosen port was taken before the server could bind it
+        self._start()
+
+    def _start(self) -> None:
+        if hasattr(self, "process"):
+            self.process.wait()
+            self.restarted += 1
+        self.port = free_port()
         argv = [find_server(), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                "--appendonly", "no", "--dir", str(directory), "--protected-mode", "no",
+                "--appendonly", "no", "--dir", str(self.directory), "--protected-mode", "no",
                 "--databases", "64"]
         with open(self.log, "wb") as log:
-            self.process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env,
+            self.process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=self.env,
                                             stdin=subprocess.DEVNULL, start_new_session=True,
                                             preexec_fn=die_with_parent)
+        self._on_start(self.process.pid)
 
     @property
     def address(self) -> tuple[str, int]:
         return ("127.0.0.1", self.port)
 
     def wait_ready(self, timeout: float = START_TIMEOUT) -> None:
-        """Probe with PING until it answers PONG, or raise ServiceError with the server's log."""
+        """Probe with PING until it answers PONG, or raise ServiceError with the server's log.
+
+        The port was free when chosen, but another process may take it before the server binds it
+        (many grading runs at once): then the server exits at once and starts again on a new port.
+        """
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
+        for attempt in range(PORT_ATTEMPTS):
+            while time.monotonic() < deadline:
+                if self.process.poll() is not None:
+                    break
+                if ping(self.address):
+                    return
+                time.sleep(0.002)
+            if not _lost_the_port(self.log) or attempt == PORT_ATTEMPTS - 1:
                 break
-            if ping(self.address):
-                return
-            time.sleep(0.002)
+            self._start()
         self.stop()
         raise ServiceError(f"the Redis-compatible server did not start:\n{tail_file(self.log)}")
 
@@ -71,6 +92,10 @@ class RedisServer:
         """Kill it outright: it keeps nothing on disk, so there is nothing to shut down cleanly."""
         signal_group(self.process.pid, 9)
         self.process.wait()
+
+
+def _lost_the_port(log: Path) -> bool:
+    return "Address already in use" in tail_file(log)
 
 
 def ping(address: tuple[str, int], timeout: float = 1.0) -> bool:

@@ -1,0 +1,37 @@
+"""The backing services themselves: the private Redis-compatible server and the latency relay."""
+from __future__ import annotations
+
+import socket
+
+from grader.forkserver import base_env
+from grader.services import redis as redis_service
+from grader.services.latency import LatencyRelay
+from grader.services.redis import RedisServer, ping
+
+
+def test_a_store_whose_port_was_taken_before_it_could_bind_starts_again_on_another(tmp_path, monkeypatch):
+    taken = socket.create_server(("127.0.0.1", 0))  # someone else's server, on the port we will be told
+    ports = iter([taken.getsockname()[1]])
+    real_free_port = redis_service.free_port
+    monkeypatch.setattr(redis_service, "free_port", lambda: next(ports, None) or real_free_port())
+    started = []
+    server = RedisServer(tmp_path, base_env("port-race-test"), on_start=started.append)
+    try:
+        server.wait_ready()
+        assert server.restarted == 1 and server.port != taken.getsockname()[1]
+        assert ping(server.address)
+        assert started == [started[0], server.process.pid] and started[0] != server.process.pid
+    finally:
+        server.stop()
+        taken.close()
+
+
+def test_the_relay_listens_on_a_port_it_bound_itself():
+    with socket.create_server(("127.0.0.1", 0)) as upstream:
+        relay = LatencyRelay(upstream.getsockname())
+        try:
+            with socket.create_connection(("127.0.0.1", relay.port), timeout=2):
+                accepted, _ = upstream.accept()
+                accepted.close()
+        finally:
+            relay.close()
