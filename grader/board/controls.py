@@ -10,6 +10,7 @@ MAX_WEB = 8
 BURST_SIZE = 40
 MAX_BURST = 200
 NARROW = widgets.Layout(width="7em")
+SHORT_LABEL = {"description_width": "3em"}  # ipywidgets' default label width leaves a number box no room
 
 
 def _button(description: str, tooltip: str) -> widgets.Button:
@@ -30,10 +31,12 @@ class Controls:
         self.crash = _button("crash", "SIGKILL this worker, as running out of memory does")
         self.restart_all = _button("restart all", "restart every worker at once, as a new release does")
         self.web_count = widgets.BoundedIntText(value=len(cluster.serving()), min=0, max=MAX_WEB,
-                                                description="web", layout=widgets.Layout(width="9em"))
+                                                description="web", style=SHORT_LABEL,
+                                                layout=widgets.Layout(width="9em"))
         self.scale = _button("scale", "start or stop web workers until this many run")
         self.burst_size = widgets.BoundedIntText(value=BURST_SIZE, min=1, max=MAX_BURST,
-                                                 description="burst", layout=widgets.Layout(width="9em"))
+                                                 description="burst", style=SHORT_LABEL,
+                                                 layout=widgets.Layout(width="9em"))
         self.burst = _button("send burst", "send this many requests at once, from 8 clients")
         self.policy = widgets.Dropdown(options=POLICIES, value=cluster.router.policy,
                                        description="routing", layout=widgets.Layout(width="16em"))

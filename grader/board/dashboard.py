@@ -52,6 +52,7 @@ class Dashboard:
         self.widget = widgets.VBox([self.title, self.table, *self.controls.rows(), self.message,
                                     widgets.HBox([self.chart_title, self.controls.key]), self.chart,
                                     self.log])
+        self.widget.add_class("f6-dashboard")  # a stable handle for styles and browser tests
         cluster.subscribe(self._hear)
         self.render()
 

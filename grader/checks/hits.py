@@ -76,8 +76,8 @@ def _diagnose(seen: dict[str, int], expected: int, base: int, took: list[str]) -
     if _per_process(seen, base, took):
         handled = _handled(took)
         tally = ", ".join(f"{name} took {handled.get(name, 0)}" for name in seen)
-        saw = (f"{_said(seen)}, although {len(took)} hits were acknowledged ({expected} expected everywhere). "
-               f"Each worker's answer is exactly the number of hits it handled itself ({tally}).")
+        saw = (f"{_said(seen)}, although {len(took)} hits were acknowledged: every worker should have said "
+               f"{expected}. Each worker's answer is exactly the number of hits it handled itself ({tally}).")
         why = ("So each worker keeps a count of its own, in its memory or on its private disk, and never "
                "sees the others' hits. Factor VI: processes share nothing, and anything that must be "
                "shared lives in a backing service.")
@@ -128,8 +128,8 @@ def restart_all(scenario: Scenario) -> Verdict:
     return Verdict(False, explain(
         f"The grader sent 5 POST /hits requests ({_spread(took)}), restarted every worker (SIGTERM, "
         "as a deploy or the daily restart does), then sent GET /hits to each fresh worker.",
-        f"{saw}, although {len(took)} hits had been acknowledged before the restart ({expected} expected): "
-        "the count did not survive it.",
+        f"{saw}, although {len(took)} hits had been acknowledged before the restart: every worker should "
+        f"still have said {expected}. The count did not survive the restart.",
         "A restarted process starts with empty memory and an empty private disk, so a count kept "
         "there is gone; and a count in the store is lost too if the app resets it when it starts. "
         "Factor VI: a process may be replaced at any moment, so nothing it keeps locally can be relied on.",
