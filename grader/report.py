@@ -23,6 +23,7 @@ CELL_STYLE = "text-align:left;vertical-align:top;padding:0.4em 0.6em"
 COLUMN_STYLES = ["white-space:nowrap", "width:18%;min-width:8em", "white-space:nowrap", ""]
 PRE_STYLE = ("white-space:pre-wrap;word-break:normal;overflow-wrap:break-word;margin:0;text-align:left;"
              "background:transparent")
+NOTE_STYLE = f"border-left:4px solid {COLOURS[NOT_GRADED]};padding:0.2em 0.6em;margin:0.4em 0"
 BANNER_STYLE = f"border-left:4px solid {COLOURS[NOT_GRADED]}"
 
 
@@ -86,7 +87,7 @@ class Report:
         return f"{self.exercise}: {_number(self.score)}/{self.max_score} points ({self.origin}, seed {self.seed})"
 
     def to_text(self) -> str:
-        lines = [self.headline, ""]
+        lines = [self.headline, *self._note_lines(), ""]
         for section in sections(self.results):
             if isinstance(section, Blocked):
                 lines.append(section.headline)
@@ -101,10 +102,14 @@ class Report:
 
     __str__ = to_text
 
+    def _note_lines(self) -> list[str]:
+        """Warnings about the input (say, an app.py older than its notebook cell): before any result."""
+        return [f"Note: {note}" for note in self.notes]
+
     def __repr__(self) -> str:
         """The score and one line per check: what a terminal, or a notebook saved as text, shows."""
         width = max((len(result.name) for result in self.results), default=0)
-        lines = [self.headline]
+        lines = [self.headline, *self._note_lines()]
         lines += [f"  {MARKS[result.status]:<10}  {result.name:<{width}}  {_points(result)}"
                   for result in self.results]
         lines.append("print() this report to read what each check found.")
@@ -115,6 +120,8 @@ class Report:
         root = ET.Element("div")
         title = ET.SubElement(ET.SubElement(root, "p"), "b")
         title.text = f"{self.exercise}: {_number(self.score)}/{self.max_score} points"
+        for note in self.notes:
+            ET.SubElement(root, "p", style=NOTE_STYLE).text = f"Note: {note}"
         table = ET.SubElement(root, "table", style=TABLE_STYLE)
         _row(ET.SubElement(table, "thead"), "th", ["", "check", "points", "what happened"])
         body = ET.SubElement(table, "tbody")

@@ -105,3 +105,15 @@ def test_html_cells_are_left_aligned_and_feedback_wraps_between_words():
         assert "word-break:normal" in style and "overflow-wrap:break-word" in style
         assert "white-space:pre-wrap" in style
     assert "width:100%" in re.search(r"<table style=\"([^\"]*)\"", html).group(1)
+
+
+def test_notes_about_the_input_come_first_in_every_rendering_but_not_in_json():
+    note = "app.py was written at 10:00:00, but hits.ipynb was saved later <run that cell>"
+    report = Report("hits", "app/", 0, REPORT.results, notes=(note,))
+    assert report.to_text().splitlines()[1] == f"Note: {note}"
+    assert repr(report).splitlines()[1] == f"Note: {note}"
+    html = report._repr_html_()
+    assert html.index("Note: app.py was written") < html.index("<table")
+    assert "&lt;run that cell&gt;" in html
+    assert json.loads(report.to_json()) == json.loads(REPORT.to_json())
+    assert "Note:" not in REPORT.to_text() and "Note:" not in repr(REPORT)
