@@ -59,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except Stopped as stop:
         print(f"grader: stopped by {stop.name}; everything it started has been stopped.", file=sys.stderr)
-        return 128 + stop.signum
+        # Being stopped is how a demo ends, wherever the signal lands; a check was cut short.
+        return EXIT_PASSED if args.command == "demo" else 128 + stop.signum
 
 
 class Stopped(KeyboardInterrupt):
