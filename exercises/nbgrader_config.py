@@ -18,7 +18,7 @@ c.Exchange.root = os.path.join(HERE, "exchange")
 # the source notebook in place) must never be released with the solution in them, nor replace what a
 # learner's notebook writes at autograding time.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback",
-                            "app.py", "worker.py", "build.py", "Procfile"]
+                            "app.py", "worker.py", "build.py", "Procfile", "static", "primes.py"]
 
 # Each graded cell boots a small cluster of real processes. That takes about a second, but a busy
 # grading machine can be much slower, and a timeout would cost the learner the points.

@@ -20,7 +20,11 @@ def assert_check(exercise: str, name: str, path=".", seed: int = 0, **options):
 
 
 def launch(path=".", workers: int = 3, **options):
-    """Run an app as a cluster for a live demo: ``with launch("app/") as cluster: cluster.post(...)``."""
+    """Run an app as a cluster for a live demo: ``with launch("app/") as cluster: cluster.post(...)``.
+
+    ``workers`` is the number of web processes, or the count of every Procfile type:
+    ``launch("app/", workers={"web": 2, "worker": 1})``.
+    """
     from .demo import launch as _launch
     return _launch(path, workers, **options)
 

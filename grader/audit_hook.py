@@ -24,6 +24,9 @@ PATH_EVENTS = {  # audit event -> index of the path it writes
     "os.remove": 0, "os.mkdir": 0, "os.truncate": 0, "os.rmdir": 0,
     "os.rename": 1, "shutil.copyfile": 1, "os.link": 1, "os.symlink": 1,
 }
+# Where an event carries the directory fd its path is relative to (-1: none), as shutil.rmtree, and
+# so tempfile.TemporaryDirectory, use them: without it "x.csv" would look like a file in the cwd.
+DIR_FDS = {"os.remove": 1, "os.rmdir": 1, "os.mkdir": 2, "os.rename": 3, "os.link": 3, "os.symlink": 2}
 CODE_SUFFIXES = (".py", ".pyc", ".pyi", ".so", ".pth")
 WATCHED = frozenset(PATH_EVENTS) | {"open", "sqlite3.connect", "socket.connect"}
 
@@ -86,6 +89,9 @@ def _accessed(event: str, args: tuple) -> tuple[str, str] | None:
     if not isinstance(path, (str, bytes, os.PathLike)):
         return None
     text = os.fsdecode(path)
+    fd = args[DIR_FDS[event]] if event in DIR_FDS and len(args) > DIR_FDS[event] else -1
+    if isinstance(fd, int) and fd >= 0 and not os.path.isabs(text):
+        text = os.path.join(os.readlink(f"/proc/self/fd/{fd}"), text)
     if text.startswith("file:"):
         text = text[5:].split("?", 1)[0]
     if text.startswith(("/dev/", "/proc/", "/sys/")) or (access == "read" and text.endswith(CODE_SUFFIXES)):

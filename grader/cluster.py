@@ -23,6 +23,7 @@ from .events import EventBus
 from .http import REQUEST_TIMEOUT, Response, send
 from .processes import signal_group
 from .routing import Router
+from .source import BadInput
 from .worker import Incarnation, Worker
 
 GRACEFUL_TIMEOUT = 3.0
@@ -55,6 +56,16 @@ class UnknownWorker(LearnerError, KeyError):
         return self.args[0]
 
 
+class MissingProcessType(BadInput, ValueError):
+    """Processes of a type the app's Procfile does not declare were asked for. The app cannot be
+    graded as it stands (BadInput: one line for the learner), and it is still a ValueError."""
+
+    def __init__(self, kind: str, declared) -> None:
+        super().__init__(f"this needs {kind} processes, but the app's Procfile declares only "
+                         f"{', '.join(declared)}. Add a line for them to the Procfile, such as "
+                         f"`{kind}: python {kind}.py`.")
+
+
 @dataclass(frozen=True)
 class Stopping:
     """The cluster began stopping one process; ``reason`` is one of STOP_REASONS."""
@@ -85,6 +96,7 @@ class Cluster(DemoActions):
         self.bus = bus
         self.env = env or {}  # what the workers were given: DATABASE_URL, REDIS_URL, ...
         self.platform = platform  # the platform that runs it, for faults beyond the workers
+        self.release = None  # the release new workers start from (set by the platform; see deploy)
         self.router = router
         self.process_types = process_types
         self.boot_timeout = boot_timeout
@@ -96,6 +108,10 @@ class Cluster(DemoActions):
         self._lock = threading.Lock()
         self.default_client = Client()
         self.deadline: float | None = None  # time.monotonic() after which no request is sent
+        # For a check that needs them: arguments added to every web worker's gunicorn command from
+        # its next start (``--threads 4``), and servers the grader runs for the app to reach.
+        self.gunicorn_args: tuple[str, ...] = ()
+        self.grader_endpoints: set[tuple[str, int]] = set()  # (host, port)
         self._listeners: list[Callable[[object], None]] = []
         self._stop_reasons: dict[str, str] = {}  # incarnation token -> why the cluster stopped it
         self._stopped = False
@@ -170,7 +186,7 @@ class Cluster(DemoActions):
         self._ensure_running()
         for kind, count in counts.items():
             if kind not in self.process_types:
-                raise ValueError(f"the Procfile has no process type {kind!r}")
+                raise MissingProcessType(kind, self.process_types)
             for index in range(1, count + 1):
                 name = f"{kind}.{index}"
                 if name not in self.workers:
@@ -196,11 +212,14 @@ class Cluster(DemoActions):
     def restart(self, name: str) -> Incarnation:
         """Deploy-style restart: SIGTERM the old process, boot a fresh one, return when it serves.
 
+        A web process's successor boots while it drains. A process of any other type is gone before
+        its successor starts, so two processes never share one name (``DYNO``): a worker may trust
+        that what is recorded under its name was left by a predecessor that is dead.
         Raises UnknownWorker, ClusterStopped, or BootFailed when the fresh process does not boot.
         """
         worker = self._worker(name)
         self._stopping(worker, worker.current, "restart")
-        worker.stop(worker.current, wait=False)
+        worker.stop(worker.current, wait=worker.kind != "web")
         incarnation = worker.begin()
         worker.wait_ready(incarnation, self.boot_timeout)
         return incarnation
@@ -218,15 +237,49 @@ class Cluster(DemoActions):
         return incarnation
 
     def restart_all(self) -> None:
-        """Every worker at once, as a new release or the daily restart does."""
+        """Every worker at once, as a new release or the daily restart does (a non-web process's
+        successor starts once it is gone, as in ``restart``)."""
         self._ensure_running()
-        fresh = []
+        fresh, draining = [], []
         for worker in self.workers.values():
             self._stopping(worker, worker.current, "restart_all")
             worker.stop(worker.current, wait=False)
+            if worker.kind == "web":
+                fresh.append((worker, worker.begin()))
+            else:
+                draining.append(worker)
+        for worker in draining:
+            worker.join_background()
             fresh.append((worker, worker.begin()))
         for worker, incarnation in fresh:
             worker.wait_ready(incarnation, self.boot_timeout)
+
+    def set_config(self, **settings) -> None:
+        """Change config vars (``SESSION_TTL=2``) and restart every worker with them, as
+        ``heroku config:set`` does: a process reads its environment once, when it starts.
+
+        Raises ClusterStopped, or BootFailed when a fresh process does not boot.
+        """
+        self._ensure_running()
+        self.env.update({name: str(value) for name, value in settings.items()})
+        self.restart_all()
+
+    def deploy(self, changes: dict | None = None, *, release=None):
+        """Roll every worker onto a new release, one at a time, as a deploy does; return the release.
+
+        The release is ``release`` when given (built by ``platform.rebuild``), else a new build of
+        this cluster's files with ``changes`` (relative path -> new text or bytes, None to delete).
+        Each worker restarts from it and serves again before the next one stops. Raises
+        ClusterStopped, BuildFailed when the build fails, or BootFailed when a worker does not boot.
+        """
+        self._ensure_running()
+        if release is None:
+            release = self.platform.rebuild(changes, base=self.release)
+        self.release = release
+        self.process_types = release.process_types
+        for name in list(self.workers):
+            self.restart(name)
+        return release
 
     def settle(self) -> None:
         """Wait until every process being stopped has exited (each wait is bounded)."""

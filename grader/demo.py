@@ -89,6 +89,24 @@ class DemoActions:
         self._ensure_running()
         self.router = Router(policy, seed)
 
+    def scratch_files(self) -> dict[str, list[str]]:
+        """What each serving web worker holds in its scratch space right now: ``{worker: [paths]}``,
+        paths as the worker names them (``$TMPDIR/x.csv``, and ``/tmp/y`` when it has its own /tmp)."""
+        self._ensure_running()
+        found = {}
+        for name in self.serving():
+            incarnation = self.workers[name].current
+            found[name] = incarnation.sandbox.leftover_scratch(bool(incarnation.private_tmp))
+        return found
+
+    def watch_memory(self, name: str, interval: float = 0.005):
+        """``with cluster.watch_memory("web.1") as samples:`` records the resident memory of the
+        process that serves ``name``'s requests every ``interval`` seconds while the block runs
+        (:class:`grader.memory.Samples`: ``seconds`` and ``rss`` in bytes). Raises UnknownWorker."""
+        from .memory import sampled
+        incarnation = self._worker(name).current
+        return sampled(incarnation.serving_pid or incarnation.pid, interval)
+
     def dashboard(self, path: str = "/hits", key: str | None = None, **options):
         """A live widget of this cluster: its processes, fault buttons, the request log and a chart
         of what every worker answers to ``GET path`` (its ``key`` field, if given).
@@ -100,6 +118,12 @@ class DemoActions:
         return Dashboard(self, path, key, **options)
 
 
+def formation(workers) -> dict[str, int]:
+    """Processes per Procfile type: ``3`` means three web processes, ``{"web": 2, "worker": 1}``
+    says it for every type."""
+    return dict(workers) if isinstance(workers, dict) else {"web": workers}
+
+
 def pick(body, key: str):
     """``body[key]`` for a JSON object that has it, else None."""
     return body.get(key) if isinstance(body, dict) else None
@@ -109,12 +133,13 @@ def pick(body, key: str):
 def launch(path=".", workers: int = 3, *, policy: str = "round_robin", seed: int = 0, **options):
     """Yield a started cluster of ``workers`` web processes; everything stops when the block ends.
 
+    ``workers`` may also give the count of every process type: ``{"web": 2, "worker": 1}``.
     ``options`` go to :class:`grader.platform.Platform` (``database_url``, ``redis_url``, ...).
     """
     from .platform import Platform
     from .source import load
     with Platform(load(path), **options) as platform:
-        cluster = platform.cluster({"web": workers}, policy=policy, seed=seed)
+        cluster = platform.cluster(formation(workers), policy=policy, seed=seed)
         yield cluster
 
 
@@ -128,7 +153,7 @@ def start(path=".", workers: int = 3, *, policy: str = "round_robin", seed: int 
     from .source import load
     platform = Platform(load(path), **options).__enter__()
     try:
-        return platform.cluster({"web": workers}, policy=policy, seed=seed)
+        return platform.cluster(formation(workers), policy=policy, seed=seed)
     except BaseException:
         platform.close()
         raise
@@ -139,8 +164,12 @@ def serve_forever(exercise: str, path: str, workers: int, policy: str, port: int
     from .frontdoor import FrontDoor
     select(exercise)  # an unknown exercise is bad input, said before anything starts
     with launch(path, workers, policy=policy) as cluster:
+        others = [kind for kind in cluster.process_types if kind != "web"]
+        for kind in others:  # one process of every other type the Procfile declares (a job worker)
+            cluster.scale(kind, 1)
         door = FrontDoor(cluster, port)
-        print(f"{exercise}: {workers} workers behind {door.url} ({policy} routing). Press Ctrl+C to stop.",
+        also = "".join(f" and 1 {kind} process" for kind in others)
+        print(f"{exercise}: {workers} workers behind {door.url} ({policy} routing){also}. Press Ctrl+C to stop.",
               flush=True)
         try:
             threading.Event().wait()

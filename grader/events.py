@@ -5,6 +5,7 @@ them into frozen records, keeps them in arrival order, and wakes whoever waits f
 """
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import socket
@@ -82,6 +83,8 @@ class Connection:
 
 Event = Spawned | Ready | Exited | Isolation | FileAccess | Connection
 STOP = b"\0stop"
+MARK = b"\0mark "  # then a number: see EventBus.flush
+FLUSH_TIMEOUT = 2.0
 
 
 def parse(data: bytes, now: float) -> Event | None:
@@ -122,6 +125,8 @@ class EventBus:
         self._events: list[Event] = []
         self._changed = threading.Condition()
         self._closed = False
+        self._marks = itertools.count(1)
+        self._passed = 0  # the highest flush marker the reader has handled
         self._thread = threading.Thread(target=self._read, name="factor-six-events", daemon=True)
         self._thread.start()
 
@@ -130,6 +135,11 @@ class EventBus:
             data = self._socket.recv(65536)
             if data == STOP:
                 return
+            if data.startswith(MARK):
+                with self._changed:
+                    self._passed = max(self._passed, int(data[len(MARK):]))
+                    self._changed.notify_all()
+                continue
             event = parse(data, time.monotonic())
             if event is None:
                 continue
@@ -153,6 +163,27 @@ class EventBus:
                     return False
                 self._changed.wait(remaining)
             return True
+
+    def recorded(self, kind: type | None = None) -> list[Event]:
+        """Every record (of ``kind``) that any process sent before this call, in arrival order.
+
+        What a check reads after its requests: an audit record a worker sent before answering may
+        still wait in the socket's queue when the answer arrives, so this flushes first.
+        """
+        self.flush()
+        return self.events(kind)
+
+    def flush(self, timeout: float = FLUSH_TIMEOUT) -> bool:
+        """Wait until every record sent to the bus before this call is in the log.
+
+        Datagrams on one socket are read in the order they were sent, so once a marker sent now has
+        been read, so has every record a process sent before it: an audit record a worker sent before
+        it answered a request, say. False if the marker was not read within ``timeout`` seconds.
+        """
+        number = next(self._marks)
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as poke:
+            poke.sendto(MARK + str(number).encode(), self.path)
+        return self.wait_for(lambda: self._passed >= number, timeout)
 
     def close(self) -> None:
         with self._changed:

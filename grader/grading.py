@@ -67,7 +67,7 @@ def _run_all(platform: Platform, checks: list[Check], seed: int, budget: float,
     other check boots it again. Every later check has a cluster of its own, so checks that run side
     by side never see each other's traffic; each boots while another check runs.
     """
-    first = platform.cluster({"web": checks[0].workers}, policy=checks[0].policy, seed=seed, wait=False)
+    first = _order(platform, checks[0], seed)
     try:
         first.wait_ready()
     except BootFailed as failure:
@@ -85,8 +85,14 @@ def _run_all(platform: Platform, checks: list[Check], seed: int, budget: float,
         pool.shutdown(wait=False, cancel_futures=True)
 
 
+def _order(platform: Platform, check: Check, seed: int):
+    """Start the cluster a check asks for (its formation, routing, config and server options)."""
+    return platform.cluster(check.formation, policy=check.policy, seed=seed, env=check.config,
+                            gunicorn_args=check.gunicorn_args, wait=False)
+
+
 def _boot_and_run(platform: Platform, check: Check, seed: int, budget: float) -> CheckResult:
-    cluster = platform.cluster({"web": check.workers}, policy=check.policy, seed=seed, wait=False)
+    cluster = _order(platform, check, seed)
     try:
         cluster.wait_ready()
     except BootFailed as failure:
@@ -141,7 +147,8 @@ def boot_feedback(failure: BootFailed) -> str:
     incarnation = failure.incarnation
     if not failure.timed_out:
         saw = f"{incarnation.name} (pid {incarnation.pid}) {failure.reason}."
-        fix = ("Read the error below, fix app.py, and run the check again. The app must import cleanly "
+        code = "app.py" if incarnation.kind == "web" else f"the code the Procfile's `{incarnation.kind}` line runs"
+        fix = (f"Read the error below, fix {code}, and run the check again. The app must import cleanly "
                "in a fresh process that has only what the platform gives it: the release's files and "
                "the environment (PORT, DATABASE_URL, REDIS_URL).")
     elif incarnation.mode == "exec":
@@ -154,7 +161,7 @@ def boot_feedback(failure: BootFailed) -> str:
         fix = ("Make sure importing app.py returns quickly: no input(), no endless loop, no server "
                "started by hand (gunicorn serves the `app` object for you).")
     return explain(
-        "The grader built a release of your app and started its web processes as its Procfile says (by default `web: gunicorn app:app`).",
+        "The grader built a release of your app and started its processes as its Procfile says (by default `web: gunicorn app:app`).",
         saw + " Nothing could be graded, because no request could be answered.",
         "", fix, [incarnation])
 

@@ -1,6 +1,7 @@
 """Sending one HTTP request to one worker, and the record every request leaves in the log."""
 from __future__ import annotations
 
+import hashlib
 import http.client
 import json
 import time
@@ -13,7 +14,11 @@ BODY_LIMIT = 2000
 
 @dataclass(frozen=True)
 class Response:
-    """What came back (status None when the connection failed; ``error`` then says how)."""
+    """What came back (status None when the connection failed; ``error`` then says how).
+
+    ``body`` keeps the first BODY_LIMIT characters; ``size`` (bytes) and ``digest`` (SHA-256, hex)
+    describe the whole body, so that large answers can still be compared.
+    """
 
     seq: int
     worker: str
@@ -25,6 +30,8 @@ class Response:
     headers: tuple[tuple[str, str], ...]
     latency: float
     error: str | None = None
+    size: int = 0
+    digest: str = ""
 
     def json(self):
         """The body as JSON, or None when it is not JSON."""
@@ -62,7 +69,7 @@ def send(seq: int, worker: str, pid: int | None, port: int, method: str, path: s
         data = reply.read()
         result = Response(seq, worker, pid, method, path, reply.status,
                           data[:BODY_LIMIT].decode("utf-8", "replace"), tuple(reply.getheaders()),
-                          time.monotonic() - started)
+                          time.monotonic() - started, size=len(data), digest=hashlib.sha256(data).hexdigest())
     except (OSError, http.client.HTTPException) as error:
         reason = "no answer within %g s" % timeout if isinstance(error, TimeoutError) else str(error) or type(error).__name__
         result = Response(seq, worker, pid, method, path, None, "", (), time.monotonic() - started, reason)

@@ -92,6 +92,8 @@ def findings(cluster, accesses: list[FileAccess], service_paths: list[Path]) -> 
     leftover = _leftover(cluster)
     found: dict[tuple[str, str], Finding] = {}
     for real, use in uses.items():
+        if not any(access.writes or access.op == "sqlite3.connect" for _, access in use.accesses):
+            continue  # only read (a file of the release, or one that was not there): nothing kept
         kind = use.kind()
         scratch = use.place in (SCRATCH, PRIVATE_TMP)
         if scratch and kind != DATABASE and real not in leftover:
@@ -136,6 +138,13 @@ def _uses(cluster, accesses: list[FileAccess], service_paths: list[Path]) -> dic
         use.shown.setdefault(incarnation.name, shown)
         use.accesses.append((incarnation, access))
     return uses
+
+
+def where(incarnation, path: str, run_folder: Path) -> tuple[str, str]:
+    """(place, the path as shown to the learner) of a file a worker used: ``static/x.css`` in its
+    copy of the release (WORKDIR), ``$TMPDIR/x`` (SCRATCH), ``~/x`` (HOME), or a path elsewhere."""
+    place, _real, shown = _locate(incarnation, path, run_folder)
+    return place, shown
 
 
 def _locate(incarnation, path: str, run_folder: Path) -> tuple[str, str, str]:

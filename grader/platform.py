@@ -3,13 +3,16 @@
 ``with Platform(source) as platform:`` builds the release, attaches the services and starts the
 fork server; ``platform.cluster(...)`` then runs the app as a fresh set of workers with a fresh
 namespace in every service. Leaving the block stops everything and sweeps any process the run left.
+``platform.rebuild(changes)`` builds a new release of changed files, which a cluster then deploys.
 """
 from __future__ import annotations
 
 import atexit
 import itertools
 import os
+import secrets
 import weakref
+from dataclasses import replace
 from pathlib import Path
 
 from . import runs
@@ -18,6 +21,7 @@ from .events import EventBus
 from .forkserver import base_env, take_warm
 from .isolation import DISABLE as DISABLE_PRIVATE_TMP
 from .ports import free_port
+from .procfile import python_script
 from .release import Release, build
 from .routing import Router
 from .sandbox import Sandbox
@@ -28,6 +32,7 @@ from .source import AppSource
 from .worker import Incarnation, Worker
 
 BOOT_TIMEOUT = 10.0
+SESSION_TTL = 1800  # seconds a session may sit idle, unless a check or a lesson sets SESSION_TTL
 BOOT_DIR = Path(__file__).parent / "_boot"
 _live: "weakref.WeakSet[Platform]" = weakref.WeakSet()
 
@@ -40,13 +45,14 @@ class Platform:
         self.external_database = database_url
         self.external_redis = redis_url
         self.boot_timeout = boot_timeout
-        self.extra_env = dict(env or {})
+        self.extra_env = {**app_config(), **(env or {})}
         # Each worker gets its own /tmp unless told otherwise (argument, or FACTOR_SIX_PRIVATE_TMP=0);
         # where the OS refuses, workers report it and the audit record stands in (grader.isolation).
         if private_tmp is None:
             private_tmp = os.environ.get(DISABLE_PRIVATE_TMP, "1") != "0"
         self.private_tmp = private_tmp
         self._names = itertools.count(1)
+        self._versions = itertools.count(1)
         self.clusters: list[Cluster] = []
         self.incarnations: dict[str, Incarnation] = {}
         self._owners: dict[str, Cluster] = {}  # incarnation token -> the cluster it belongs to
@@ -66,7 +72,7 @@ class Platform:
             if self.external_redis is None:
                 self.redis = RedisServer(self._mkdir("services/redis"), self.base_env(),
                                          on_start=lambda pid: runs.record_pid(self.root, pid))
-            self.release = build(self.source, self.root / runs.RELEASE, self.base_env())
+            self.release = self._build(self.source)
             if self.redis is not None:
                 self.redis.wait_ready()
                 self.relay = LatencyRelay(self.redis.address)
@@ -109,9 +115,43 @@ class Platform:
                  getattr(self, "bus", None) and self.bus.close]
         return [step for step in steps if step]
 
+    # -- releases ----------------------------------------------------------------------------
+    def rebuild(self, changes: dict[str, str | bytes | None] | None = None,
+                base: Release | None = None) -> Release:
+        """Build a new release from ``base``'s files (default: the first release) with ``changes``.
+
+        ``changes`` maps a file's relative path to its new text or bytes, or to None to delete it.
+        The release is built as the first one was (``build.py`` runs once, then it is frozen); no
+        worker uses it until a cluster deploys it (``cluster.deploy(release=...)``). Raises
+        BuildFailed when build.py fails, as the first build does.
+        """
+        assert self.release is not None
+        base = base or self.release
+        files = dict(base.source.files if base.source else self.source.files)
+        for name, data in (changes or {}).items():
+            if data is None:
+                files.pop(name, None)
+            else:
+                files[name] = data.encode("utf-8") if isinstance(data, str) else data
+        return self._build(replace(self.source, files=files))
+
+    def _build(self, source: AppSource) -> Release:
+        """Build one release in the run's folder. The build gets a HOME and TMPDIR of its own, which
+        do not ship with the release, and the audit hook, whose records carry ``build.vN``."""
+        version = next(self._versions)
+        folder = self.root / (runs.RELEASE if version == 1 else f"{runs.RELEASE}-v{version}")
+        scratch = self._mkdir(f"builds/v{version}")
+        (scratch / "home").mkdir()
+        (scratch / "tmp").mkdir()
+        token = f"build.v{version}"
+        env = {**self.base_env(), "HOME": str(scratch / "home"), "TMPDIR": str(scratch / "tmp"),
+               "PYTHONPATH": str(BOOT_DIR), "F6_AUDIT": f"{self.bus.path}|{token}|{folder}"}
+        return build(source, folder, env, version=version, token=token)
+
     # -- scenarios ---------------------------------------------------------------------------
     def cluster(self, counts: dict[str, int] | None = None, *, policy: str = "round_robin",
-                seed: int = 0, env: dict[str, str] | None = None, wait: bool = True) -> Cluster:
+                seed: int = 0, env: dict[str, str] | None = None, wait: bool = True,
+                gunicorn_args: tuple[str, ...] = ()) -> Cluster:
         """Start a fresh set of workers (4 web by default) with empty service namespaces.
 
         With ``wait=False`` the workers are only ordered; call ``cluster.wait_ready()`` later.
@@ -120,10 +160,12 @@ class Platform:
         number = next(self._names)
         service_env = self.service_env(number)
         service_env.update(env or {})
-        launch = lambda worker, n: self._launch(worker, n, service_env, cluster)  # noqa: E731
+        launch = lambda worker, n: self._launch(worker, n, cluster.env, cluster)  # noqa: E731
         cluster = Cluster(self.bus, launch, Router(policy, seed), self.release.process_types,
                           self.boot_timeout, env=service_env, platform=self)
         cluster.number = number
+        cluster.gunicorn_args = tuple(gunicorn_args)
+        cluster.release = self.release
         self.clusters.append(cluster)
         cluster.order(counts or {"web": 4})
         if wait:
@@ -149,13 +191,17 @@ class Platform:
         return base_env(self.run_id)
 
     def _launch(self, worker: Worker, number: int, service_env: dict[str, str], cluster: Cluster) -> Incarnation:
-        assert self.release is not None
+        release = cluster.release  # the one it was started with, or the one it deployed last
         scope = f"c{cluster.number}/"
         stem = f"{scope[:-1]}-{worker.name}.{number}"
-        sandbox = Sandbox.create(self.root / "workers" / stem, self.release.path)
+        sandbox = Sandbox.create(self.root / "workers" / stem, release.path)
         logs = self.root / "logs"
-        argv = self.release.process_types[worker.kind]
+        argv = release.process_types[worker.kind]
         mode = "gunicorn" if Path(argv[0]).name == "gunicorn" else "exec"
+        if mode == "exec" and worker.kind != "web" and python_script(argv):
+            mode = "python"  # the fork server runs the script itself, its libraries imported already
+        if mode == "gunicorn" and worker.kind == "web":
+            argv = [*argv, *cluster.gunicorn_args]
         # A gunicorn worker binds port 0 itself and reports the port; any other web command is told
         # a free port in $PORT, as on a real platform.
         port = free_port() if worker.kind == "web" and mode == "exec" else None
@@ -201,6 +247,13 @@ class Platform:
         path = self.root / relative
         path.mkdir(parents=True)
         return path
+
+
+def app_config() -> dict[str, str]:
+    """Config vars every app gets, as an operator sets them once per app: a secret no one can guess
+    (new at every run, so no key written into the code can pass for it) and an idle session lifetime
+    in seconds. Settings given to the platform or to one cluster take precedence."""
+    return {"SECRET_KEY": secrets.token_urlsafe(32), "SESSION_TTL": str(SESSION_TTL)}
 
 
 @atexit.register

@@ -34,3 +34,13 @@ def parse(text: str | None) -> dict[str, list[str]]:
     if not types:
         raise ProcfileError("the Procfile names no process type; add at least `web: gunicorn app:app`.")
     return types
+
+
+PYTHONS = {"python", "python3"}
+
+
+def python_script(argv: list[str]) -> str | None:
+    """The script of a ``python SCRIPT.py [ARGS]`` command (no interpreter options), else None."""
+    if len(argv) >= 2 and argv[0] in PYTHONS and argv[1].endswith(".py"):
+        return argv[1]
+    return None

@@ -66,8 +66,7 @@ def clean(root: Path) -> None:
                 os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
-    release = root / RELEASE
-    if release.exists():
+    for release in root.glob(RELEASE + "*"):  # the first release, and any rebuilt one (release-v2, ...)
         for folder, dirs, _files in os.walk(release):
             os.chmod(folder, 0o700)
             for name in dirs:

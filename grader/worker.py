@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .events import EventBus, Exited, Isolation, Ready, Spawned
-from .processes import app_traceback, describe_status, signal_group, tail_file, tail_text
+from .processes import app_traceback, describe_status, tail_file, tail_text
+from .proctree import signal_tree
 from .sandbox import Sandbox
 
 
@@ -56,7 +57,8 @@ class Incarnation:
     stderr: Path
     port: int | None
     scope: str = ""  # which cluster, so tokens stay unique for the whole platform
-    mode: str = "gunicorn"  # or "exec": a Procfile command the fork server execs as is
+    mode: str = "gunicorn"  # "exec": a Procfile command the fork server execs as is; "python": a
+    # `python SCRIPT.py` command of a non-web type, which the fork server runs itself (grader.zygote)
     started: float = field(default_factory=time.monotonic)
     pid: int | None = None
     serving_pid: int | None = None
@@ -107,9 +109,11 @@ class Worker:
     """Starts, stops and kills incarnations of one named process, through the fork server."""
 
     def __init__(self, name: str, kind: str, bus: EventBus, launch, graceful_timeout: float,
-                 send_signal=signal_group):
+                 send_signal=signal_tree):
         self.name = name
-        self._signal = send_signal  # (pgid, signum) -> bool; tests pass a fake
+        # (pgid, signum) -> bool; tests pass a fake. The default reaches every process the worker
+        # started, even one that moved to a process group of its own (grader.proctree).
+        self._signal = send_signal
         self.kind = kind
         self.bus = bus
         self._launch = launch  # (Worker, number) -> Incarnation, spawn already ordered

@@ -141,6 +141,9 @@ def become_worker(spec: dict) -> int:
     if spec["mode"] == "exec":
         os.execvpe(argv[0], argv, spec["env"])
     from grader import audit_hook, worker_hooks
+    if spec["mode"] == "python":  # `python worker.py`: run here, where the libraries are imported already
+        audit_hook.install(spec["events"], spec["token"], spec["cwd"])
+        return _run_script(argv[1:], spec["cwd"])
     listener = _listen_on_free_port()
     os.environ["PORT"] = str(listener.getsockname()[1])
     audit_hook.install(spec["events"], spec["token"], spec["cwd"])
@@ -150,6 +153,16 @@ def become_worker(spec: dict) -> int:
     sys.argv = ["gunicorn", *argv[1:], "--bind", f"fd://{listener.fileno()}", "--chdir", spec["cwd"],
                 "--config", "python:grader.worker_hooks"]
     WSGIApplication("%(prog)s [OPTIONS] [APP_MODULE]", prog="gunicorn").run()
+    return 0
+
+
+def _run_script(argv: list[str], cwd: str) -> int:
+    """Run a Python script as ``python SCRIPT ARGS`` would: as ``__main__``, its folder first on
+    sys.path. A SystemExit or an exception ends the worker as it would end that command."""
+    import runpy
+    sys.argv = list(argv)
+    sys.path.insert(0, cwd)
+    runpy.run_path(os.path.join(cwd, argv[0]), run_name="__main__")  # absolute, as __file__ is
     return 0
 
 

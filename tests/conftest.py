@@ -70,3 +70,13 @@ def launched():
     from grader.demo import launch
     with contextlib.ExitStack() as stack:
         yield lambda name, workers=2, **options: stack.enter_context(launch(APPS / name, workers, **options))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    """Under xdist's ``--dist loadgroup``, keep each test file on one worker, so its module fixtures
+    (a notebook executed once, a class of apps graded once) are built once; a test that names a
+    group of its own (each exercise's nbgrader round trip) can run beside the rest of its file."""
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))

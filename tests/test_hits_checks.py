@@ -78,7 +78,8 @@ def test_counter_in_a_shared_tmp_fails_every_check_it_only_passed_through_the_sh
     assert leaked  # the workers really did share the machine's /tmp ...
     assert set(statuses(report).values()) == {"failed"}, report.to_text()  # ... and gained nothing by it
     agreement = report.result("agreement").feedback
-    assert agreement.startswith("The grader recorded every file your app's code opened")
+    # Checks run side by side here, so the shared file may also be torn mid-write (a 500 then leads
+    # the feedback); either way the feedback says the state was shared through this machine's disk.
     assert "Workers read a file that another worker had written: /tmp/factor-six-test-" in agreement
     assert "On a real platform each process has a disk of its own" in agreement
     disk = report.result("no_local_disk").feedback

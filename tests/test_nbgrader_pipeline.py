@@ -21,8 +21,18 @@ from grader.checks import EXERCISES
 
 COURSE = Path(__file__).resolve().parent.parent / "exercises"
 NAMES = sorted(path.parent.name for path in COURSE.glob("source/*/*.ipynb") if path.stem == path.parent.name)
+# One xdist group per exercise: its tests share one round trip, and exercises run side by side.
+EACH = [pytest.param(name, marks=pytest.mark.xdist_group(f"nbgrader-{name}")) for name in NAMES]
 NBGRADER_TIMEOUT = 600  # seconds for one nbgrader command; autograding two students takes about 15 per exercise
 WRITTEN_FILES = ("app.py", "worker.py", "build.py", "Procfile")  # what a run in place leaves beside a notebook
+
+
+def _left_by_a_run_in_place(folder: str, names: list[str]) -> set[str]:
+    """What running a source notebook in place leaves beside it (never the exercise folders)."""
+    ignored = set(shutil.ignore_patterns(*WRITTEN_FILES, ".ipynb_checkpoints")(folder, names))
+    if Path(folder).parent.name == "source":  # inside one exercise's folder
+        ignored |= {"static", "assets"} & set(names)
+    return ignored
 
 
 def source_notebook(exercise: str) -> Path:
@@ -83,25 +93,31 @@ def autograded(course: Path, exercise: str, student: str) -> Path:
     return course / "autograded" / student / exercise / f"{exercise}.ipynb"
 
 
-@pytest.fixture(scope="module")
-def course(tmp_path_factory) -> Path:
-    """A copy of exercises/ where every exercise was generated and released, handed in twice, and
-    autograded. "solver" hands in the source notebook (the reference solution); "starter" hands in
-    the release untouched. An app.py beside each source notebook stands for an instructor who ran it
-    in place.
+@pytest.fixture(scope="session")
+def course(tmp_path_factory):
+    """``course(exercise)``: a copy of exercises/ where that exercise was generated and released,
+    handed in twice, and autograded (built once per test process). "solver" hands in the source
+    notebook (the reference solution); "starter" hands in the release untouched. An app.py beside
+    the source notebook stands for an instructor who ran it in place. Each exercise has a copy and a
+    gradebook of its own, so the exercises' round trips can run side by side (one xdist group each).
     """
-    course = tmp_path_factory.mktemp("course")
-    shutil.copy(COURSE / "nbgrader_config.py", course)
-    shutil.copytree(COURSE / "source", course / "source",
-                    ignore=shutil.ignore_patterns(*WRITTEN_FILES, ".ipynb_checkpoints", "static", "assets"))
-    for exercise in NAMES:
-        (course / "source" / exercise / "app.py").write_text("# the instructor's solution, left by a run in place\n")
-        nbgrader(course, "generate_assignment", exercise, "--force")
-        nbgrader(course, "release_assignment", exercise, "--force")
-        hand_in(course, "solver", exercise, course / "source" / exercise / f"{exercise}.ipynb")
-        hand_in(course, "starter", exercise, course / "release" / exercise / f"{exercise}.ipynb")
-        nbgrader(course, "autograde", exercise)
-    return course
+    made: dict[str, Path] = {}
+
+    def build(exercise: str) -> Path:
+        if exercise not in made:
+            folder = tmp_path_factory.mktemp(f"course-{exercise}")
+            shutil.copy(COURSE / "nbgrader_config.py", folder)
+            shutil.copytree(COURSE / "source" / exercise, folder / "source" / exercise, ignore=_left_by_a_run_in_place)
+            (folder / "source" / exercise / "app.py").write_text("# the instructor's solution, left by a run in place\n")
+            nbgrader(folder, "generate_assignment", exercise, "--force")
+            nbgrader(folder, "release_assignment", exercise, "--force")
+            hand_in(folder, "solver", exercise, folder / "source" / exercise / f"{exercise}.ipynb")
+            hand_in(folder, "starter", exercise, folder / "release" / exercise / f"{exercise}.ipynb")
+            nbgrader(folder, "autograde", exercise)
+            made[exercise] = folder
+        return made[exercise]
+
+    return build
 
 
 def test_every_exercise_with_checks_has_a_notebook_and_the_reverse():
@@ -109,7 +125,7 @@ def test_every_exercise_with_checks_has_a_notebook_and_the_reverse():
     assert set(NAMES) == set(EXERCISES)
 
 
-@pytest.mark.parametrize("exercise", NAMES)
+@pytest.mark.parametrize("exercise", EACH)
 def test_every_check_has_one_graded_cell_worth_its_points_and_only_hidden_checks_are_hidden(exercise):
     graded = {}
     for cell in code_cells(source_notebook(exercise)):
@@ -126,7 +142,7 @@ def test_every_check_has_one_graded_cell_worth_its_points_and_only_hidden_checks
         assert ("### BEGIN HIDDEN TESTS" in text) == check.hidden, check.name
 
 
-@pytest.mark.parametrize("exercise", NAMES)
+@pytest.mark.parametrize("exercise", EACH)
 def test_grader_cli_gives_the_source_notebook_full_marks(exercise):
     run = subprocess.run([sys.executable, "-m", "grader", "check", exercise, str(source_notebook(exercise)), "--json"],
                          capture_output=True, text=True, timeout=300)
@@ -135,8 +151,9 @@ def test_grader_cli_gives_the_source_notebook_full_marks(exercise):
     assert report["score"] == report["max_score"] == full_marks(exercise)
 
 
-@pytest.mark.parametrize("exercise", NAMES)
+@pytest.mark.parametrize("exercise", EACH)
 def test_release_keeps_the_writefile_lines_but_no_solution_and_reaches_the_exchange(course, exercise):
+    course = course(exercise)
     release = course / "release" / exercise
     assert sorted(item.name for item in release.iterdir()) == [f"{exercise}.ipynb"]
     text = (release / f"{exercise}.ipynb").read_text(encoding="utf-8")
@@ -157,8 +174,9 @@ def test_release_keeps_the_writefile_lines_but_no_solution_and_reaches_the_excha
     assert (course / "exchange" / "factor-six" / "outbound" / exercise / f"{exercise}.ipynb").is_file()
 
 
-@pytest.mark.parametrize("exercise", NAMES)
+@pytest.mark.parametrize("exercise", EACH)
 def test_autograde_gives_the_reference_solution_full_marks_hidden_checks_included(course, exercise):
+    course = course(exercise)
     checks = EXERCISES[exercise]
     score, max_score, per_cell = scores(course, exercise, "solver")
     assert (score, max_score) == (full_marks(exercise), full_marks(exercise))
@@ -168,8 +186,9 @@ def test_autograde_gives_the_reference_solution_full_marks_hidden_checks_include
         assert printed[f"check_{check.name}"].startswith(f"{check.title}: passed."), printed[f"check_{check.name}"]
 
 
-@pytest.mark.parametrize("exercise", NAMES)
+@pytest.mark.parametrize("exercise", EACH)
 def test_autograde_gives_the_untouched_release_nothing_and_says_why(course, exercise):
+    course = course(exercise)
     checks = EXERCISES[exercise]
     score, max_score, per_cell = scores(course, exercise, "starter")
     assert (score, max_score) == (0, full_marks(exercise))
@@ -181,8 +200,9 @@ def test_autograde_gives_the_untouched_release_nothing_and_says_why(course, exer
         assert "NotImplementedError" in feedback
 
 
-@pytest.mark.parametrize("exercise", NAMES)
+@pytest.mark.parametrize("exercise", EACH)
 def test_failing_graded_cells_show_the_feedback_and_no_grader_frames(course, exercise):
+    course = course(exercise)
     for cell in code_cells(autograded(course, exercise, "starter")):
         grade_id = cell["metadata"].get("nbgrader", {}).get("grade_id", "")
         if not grade_id.startswith("check_"):

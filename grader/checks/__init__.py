@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from ..source import BadInput
-from . import hits
+from . import assets, hits, jobs, scratch, sessions
 from .base import Check
 
-EXERCISES: dict[str, list[Check]] = {"hits": hits.CHECKS}
+EXERCISES: dict[str, list[Check]] = {"hits": hits.CHECKS, "sessions": sessions.CHECKS, "assets": assets.CHECKS,
+                                  "jobs": jobs.CHECKS, "scratch": scratch.CHECKS}
 
 
 def select(exercise: str, names=None) -> list[Check]:

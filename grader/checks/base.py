@@ -6,7 +6,7 @@ it into a frozen :class:`CheckResult`. When the app cannot even start, the runne
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 PASSED, FAILED, NOT_GRADED = "passed", "failed", "could not grade"
@@ -27,6 +27,18 @@ class Check:
     hidden: bool = False
     workers: int = 3
     policy: str = "round_robin"
+    # Processes per Procfile type, for checks that need more than web processes, such as
+    # {"web": 2, "worker": 1}; None runs ``workers`` web processes alone.
+    processes: dict[str, int] | None = field(default=None, hash=False)
+    # Config vars this check's cluster starts with, on top of the platform's ({"SESSION_TTL": "2"}).
+    config: dict[str, str] | None = field(default=None, hash=False)
+    # Extra arguments for every gunicorn web process of this check's cluster (("--threads", "4")).
+    gunicorn_args: tuple[str, ...] = ()
+
+    @property
+    def formation(self) -> dict[str, int]:
+        """How many processes of each type this check's cluster starts with."""
+        return dict(self.processes) if self.processes else {"web": self.workers}
 
 
 @dataclass(frozen=True)

@@ -243,7 +243,7 @@ def no_local_disk(scenario: Scenario) -> Verdict:
     post(scenario, 6)
     read_everywhere(scenario)
     platform = scenario.platform
-    found = findings(cluster, platform.bus.events(FileAccess), platform.service_paths())
+    found = findings(cluster, platform.bus.recorded(FileAccess), platform.service_paths())
     if not found:
         return Verdict(True, "No worker kept anything on its local disk.")
     listed = "\n".join("    " + finding.describe() for finding in found[:MAX_LISTED])

@@ -48,8 +48,10 @@ def endpoints(env: dict[str, str]) -> set[tuple[str, int]]:
 
 
 def stray_connections(cluster, connections: list[Connection]) -> list[StrayConnection]:
-    """Connections by this cluster's workers to anything but an attached service or a worker."""
+    """Connections by this cluster's workers to anything but an attached service, a worker, or a
+    server the grader runs for a check (``cluster.grader_endpoints``, such as a file server)."""
     allowed = endpoints(cluster.env)
+    allowed |= {(_normal(host), port) for host, port in getattr(cluster, "grader_endpoints", ())}
     worker_ports = {incarnation.port for worker in cluster.workers.values()
                     for incarnation in worker.incarnations if incarnation.port}
     found: dict[tuple[str, str, int], StrayConnection] = {}

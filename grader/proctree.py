@@ -1,0 +1,89 @@
+"""A process and everything it started: signalled together, and its CPU time added up.
+
+A platform treats a dyno (a container) as one unit: a crash or a deploy signals every process in
+it, not only the one the Procfile named. Programs such as RQ fork a child per job and move it to a
+process group of its own, so signalling the worker's group alone would leave the job running after
+its worker was "killed". :func:`signal_tree` reaches the group and every descendant, wherever it
+moved. :func:`cpu_seconds` adds up the CPU time of a process and its descendants, which is how a
+check tells which process really did a piece of work, whatever the load on the machine.
+
+Both read ``/proc`` (Linux); without it they fall back to the process group alone and to zero.
+"""
+from __future__ import annotations
+
+import os
+
+from .processes import signal_group
+
+TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _stat_fields(pid: int) -> list[bytes] | None:
+    """The fields of /proc/PID/stat after the command name (state first), or None if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            return handle.read().rsplit(b")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def _snapshot() -> dict[int, tuple[int, int]]:
+    """pid -> (parent pid, CPU ticks used by it and its waited-for children) for every process."""
+    found = {}
+    try:
+        entries = os.scandir("/proc")
+    except OSError:
+        return found
+    with entries:
+        for entry in entries:
+            if entry.name.isdigit():
+                fields = _stat_fields(int(entry.name))
+                if fields is not None:  # utime, stime, cutime, cstime are fields 14-17 of stat
+                    found[int(entry.name)] = (int(fields[1]), sum(int(value) for value in fields[11:15]))
+    return found
+
+
+def _tree(snapshot: dict[int, tuple[int, int]], pid: int) -> list[int]:
+    """``pid``'s live descendants in the snapshot, parents first."""
+    children: dict[int, list[int]] = {}
+    for child, (parent, _) in snapshot.items():
+        children.setdefault(parent, []).append(child)
+    found, frontier = [], [pid]
+    while frontier:
+        frontier = [child for parent in frontier for child in children.get(parent, [])]
+        found += frontier
+    return found
+
+
+def descendants(pid: int) -> list[int]:
+    """Every live process started by ``pid``, directly or not (not ``pid`` itself), parents first."""
+    return _tree(_snapshot(), pid)
+
+
+def signal_tree(pgid: int, signum: int) -> bool:
+    """Signal a process group and every descendant of its leader, as a platform signals every
+    process of a dyno. The descendants are listed before any signal is sent, so none is missed by
+    being reparented when its parent dies. A group that is already gone is not an error."""
+    others = descendants(pgid)
+    sent = signal_group(pgid, signum)
+    for pid in others:
+        try:
+            os.kill(pid, signum)
+        except OSError:  # gone already, or never ours to signal
+            pass
+    return sent
+
+
+def cpu_seconds(pids) -> dict[int, float]:
+    """CPU time (user + system, in seconds) used so far by each of ``pids`` together with its live
+    descendants and every descendant that ended and was waited for. One pass over /proc serves
+    them all; a pid that is gone (or None) counts 0.0."""
+    snapshot = _snapshot()
+    totals = {}
+    for pid in pids:
+        if pid is None or pid not in snapshot:
+            totals[pid] = 0.0
+            continue
+        ticks = sum(snapshot[member][1] for member in [pid, *_tree(snapshot, pid)])
+        totals[pid] = ticks / TICKS_PER_SECOND
+    return totals

@@ -1,0 +1,22 @@
+"""Build step: bundle assets/*.css, in file-name order, into static/app.<fingerprint>.css."""
+import hashlib
+import json
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SOURCES = HERE / "assets"
+ORDER = ["01-base.css", "03-theme.css", "02-layout.css"]  # the theme right after the base
+OUTPUT = HERE / "static"
+
+
+def main():
+    bundle = b"".join((SOURCES / name).read_bytes() for name in ORDER)
+    name = f"app.{hashlib.sha256(bundle).hexdigest()[:10]}.css"
+    OUTPUT.mkdir(exist_ok=True)
+    (OUTPUT / name).write_bytes(bundle)
+    (OUTPUT / "manifest.json").write_text(json.dumps({"app.css": name}))
+    print(f"built static/{name} ({len(bundle)} bytes)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,21 @@
+"""A worker that starts a helper in a process group of its own, as RQ does with its work horse.
+
+The helper burns 0.3 s of CPU, then idles; the worker notes its name in a file and prints the
+helper's pid, then idles too.
+"""
+import os
+import time
+
+helper = os.fork()
+if helper == 0:
+    os.setpgrp()
+    busy_until = time.process_time() + 0.3
+    while time.process_time() < busy_until:
+        pass
+    while True:
+        time.sleep(60)
+with open("note.txt", "w") as note:
+    note.write(os.environ["DYNO"])
+print(f"{os.environ['DYNO']} started helper {helper}", flush=True)
+while True:
+    time.sleep(60)

@@ -1,0 +1,52 @@
+"""Wrong: reads the whole download into memory (response.read()) before parsing it."""
+import csv
+import io
+import os
+import urllib.request
+import uuid
+from decimal import Decimal, InvalidOperation
+
+import redis
+from flask import Flask, request
+
+app = Flask(__name__)
+store = redis.Redis.from_url(os.environ["REDIS_URL"])
+
+
+@app.post("/reports")
+def create_report():
+    url = (request.get_json(silent=True) or {}).get("url")
+    if not url:
+        return {"error": "url is missing"}, 400
+    if not url.startswith("http://"):
+        return {"error": "only http URLs"}, 502
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            text = response.read().decode("utf-8")  # the whole file, twice over, in memory
+    except UnicodeDecodeError:
+        return {"error": "not UTF-8"}, 422
+    except OSError as error:
+        return {"error": str(error)}, 502
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    if "amount" not in (reader.fieldnames or []):
+        return {"error": "no amount column"}, 422
+    rows, total = 0, Decimal(0)
+    for row in reader:
+        try:
+            amount = Decimal(row["amount"])
+        except InvalidOperation:
+            return {"error": "an amount is not a number"}, 422
+        if not amount.is_finite():
+            return {"error": "an amount is not finite"}, 422
+        rows, total = rows + 1, total + amount
+    report_id = uuid.uuid4().hex
+    store.hset(f"report:{report_id}", mapping={"rows": rows, "total": str(total)})
+    return {"id": report_id}, 201
+
+
+@app.get("/reports/<report_id>")
+def read_report(report_id):
+    saved = store.hgetall(f"report:{report_id}")
+    if not saved:
+        return {"error": "no such report"}, 404
+    return {"id": report_id, "rows": int(saved[b"rows"]), "total": round(float(saved[b"total"]), 2)}

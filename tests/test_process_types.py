@@ -1,0 +1,121 @@
+"""Process types beyond web: worker processes run from the Procfile, scale per type, are audited,
+and a crash or a stop reaches every process they started, as on a platform that runs each process
+in a container of its own."""
+from __future__ import annotations
+
+import os
+import re
+import time
+
+import pytest
+
+from grader.cluster import MissingProcessType
+from grader.events import FileAccess
+from grader.procfile import python_script
+from grader.proctree import cpu_seconds, descendants
+from grader.source import BadInput
+
+DEADLINE = 10.0  # seconds any condition below may take on a busy machine
+FORKING = "jobs/forking_worker"
+
+
+def eventually(condition, timeout: float = DEADLINE) -> bool:
+    """Poll ``condition`` until it holds or ``timeout`` seconds pass (a bounded probe)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def helper_of(incarnation) -> int:
+    """The pid of the helper a forking_worker incarnation printed it started."""
+    found = []
+
+    def printed() -> bool:
+        found[:] = re.findall(r"started helper (\d+)", incarnation.stdout.read_text() if incarnation.stdout.exists() else "")
+        return bool(found)
+
+    assert eventually(printed), f"{incarnation.name} never printed its helper's pid"
+    return int(found[0])
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            return handle.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except OSError:
+        return False
+
+
+def test_python_script_commands_are_recognised():
+    assert python_script(["python", "worker.py"]) == "worker.py"
+    assert python_script(["python3", "jobs.py", "--fast"]) == "jobs.py"
+    assert python_script(["python", "-m", "rq"]) is None
+    assert python_script(["rq", "worker"]) is None
+
+
+def test_worker_processes_are_named_per_type_run_in_the_fork_server_and_are_audited(launched):
+    cluster = launched(FORKING, workers={"web": 1, "worker": 2})
+    assert list(cluster.workers) == ["web.1", "worker.1", "worker.2"]
+    assert cluster.serving() == ["web.1"] and cluster.serving("worker") == ["worker.1", "worker.2"]
+    for name in ("worker.1", "worker.2"):
+        incarnation = cluster.workers[name].current
+        assert incarnation.mode == "python" and incarnation.kind == "worker"
+        helper_of(incarnation)
+        assert f"{name} started helper" in incarnation.stdout.read_text()  # DYNO is the process's name
+    bus = cluster.platform.bus
+    tokens = {cluster.workers[name].current.token for name in ("worker.1", "worker.2")}
+    assert eventually(lambda: tokens <= {event.token for event in bus.events(FileAccess)
+                                         if event.path.endswith("/note.txt")})
+
+
+def test_scaling_one_type_leaves_the_others_alone(launched):
+    cluster = launched(FORKING, workers={"web": 1, "worker": 1})
+    web = cluster.workers["web.1"].current
+    cluster.scale("worker", 3)
+    assert cluster.serving("worker") == ["worker.1", "worker.2", "worker.3"]
+    cluster.scale("worker", 1)
+    assert cluster.serving("worker") == ["worker.1"]
+    assert cluster.workers["web.1"].current is web and not web.exited
+
+
+def test_a_crash_kills_everything_the_worker_started_even_in_another_process_group(launched):
+    cluster = launched(FORKING, workers={"web": 1, "worker": 1})
+    old = cluster.workers["worker.1"].current
+    helper = helper_of(old)
+    assert os.getpgid(helper) != old.pid and helper in descendants(old.pid)
+    cluster.crash("worker.1")
+    assert old.describe_exit() == "SIGKILL (perhaps out of memory?)"
+    assert eventually(lambda: not alive(helper)), "the helper outlived its crashed worker"
+    assert alive(helper_of(cluster.workers["worker.1"].current))
+
+
+def test_sigterm_reaches_everything_the_worker_started(launched):
+    cluster = launched(FORKING, workers={"web": 1, "worker": 1})
+    old = cluster.workers["worker.1"].current
+    helper = helper_of(old)
+    cluster.restart("worker.1")
+    cluster.settle()
+    assert old.describe_exit() == "SIGTERM" and not old.killed_after_term
+    assert eventually(lambda: not alive(helper)), "the helper outlived its stopped worker"
+
+
+def test_cpu_time_of_a_worker_includes_its_helper(launched):
+    cluster = launched(FORKING, workers={"web": 1, "worker": 1})
+    worker = cluster.workers["worker.1"].current
+    helper = helper_of(worker)
+    assert eventually(lambda: cpu_seconds([helper])[helper] >= 0.25)  # the helper burns 0.3 s (ticks round down)
+    used = cpu_seconds([worker.pid, cluster.workers["web.1"].current.pid, None])
+    assert used[worker.pid] >= 0.25 and used[None] == 0.0
+    assert used[cluster.workers["web.1"].current.pid] < 0.25
+
+
+def test_a_process_type_the_procfile_lacks_is_bad_input_and_a_value_error(launched):
+    cluster = launched("redis_counter", workers=1)
+    with pytest.raises(MissingProcessType) as raised:
+        cluster.scale("worker", 1)
+    assert isinstance(raised.value, BadInput) and isinstance(raised.value, ValueError)
+    assert str(raised.value) == ("this needs worker processes, but the app's Procfile declares only web. Add a "
+                                 "line for them to the Procfile, such as `worker: python worker.py`.")
