@@ -61,7 +61,7 @@ def _not_graded(checks: list[Check], results: list[CheckResult], why: str) -> No
 
 def _run_all(platform: Platform, checks: list[Check], seed: int, budget: float,
              results: list[CheckResult]) -> None:
-    """Run the checks, PARALLEL_CHECKS at a time, and collect their results in the registry's order.
+    """Run the checks, PARALLEL_CHECKS at a time (one at a time with an external store), in order.
 
     The first check's workers boot alone: an app that cannot start at all is reported once, and no
     other check boots it again. Every later check has a cluster of its own, so checks that run side
@@ -74,7 +74,10 @@ def _run_all(platform: Platform, checks: list[Check], seed: int, budget: float,
         blocked = boot_feedback(failure)
         results += [_result(check, NOT_GRADED, 0, blocked) for check in checks]
         return
-    pool = ThreadPoolExecutor(PARALLEL_CHECKS, thread_name_prefix="factor-six-check")
+    # Side by side only when each check's cluster has services of its own: checks sharing an external
+    # store would change each other's data.
+    slots = PARALLEL_CHECKS if platform.namespaced else 1
+    pool = ThreadPoolExecutor(slots, thread_name_prefix="factor-six-check")
     try:
         futures = [pool.submit(_run_one, checks[0], Scenario(platform, first, seed), budget)]
         futures += [pool.submit(_boot_and_run, platform, check, seed, budget) for check in checks[1:]]

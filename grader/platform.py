@@ -172,6 +172,12 @@ class Platform:
             cluster.wait_ready()
         return cluster
 
+    @property
+    def namespaced(self) -> bool:
+        """True when every cluster gets empty services of its own (a private Redis database and a
+        SQLite file each); an external service given by URL is one store that every cluster shares."""
+        return self.external_redis is None and self.external_database is None
+
     def service_env(self, number: int) -> dict[str, str]:
         database = self.external_database or self.sqlite.url_for(f"scenario-{number}")
         if self.external_redis is not None:
