@@ -10,6 +10,7 @@ from __future__ import annotations
 import atexit
 import itertools
 import os
+import sys
 import secrets
 import weakref
 from dataclasses import replace
@@ -34,6 +35,7 @@ from .worker import Incarnation, Worker
 BOOT_TIMEOUT = 10.0
 SESSION_TTL = 1800  # seconds a session may sit idle, unless a check or a lesson sets SESSION_TTL
 BOOT_DIR = Path(__file__).parent / "_boot"
+GRADER_HOME = str(Path(__file__).resolve().parent.parent)  # the folder holding this grader package
 _live: "weakref.WeakSet[Platform]" = weakref.WeakSet()
 
 
@@ -242,12 +244,16 @@ class Platform:
 
     def visible_paths(self) -> list[str]:
         """Folders every worker must still reach after it gets a private /tmp: the run's own folder
-        (sockets, sandboxes, the SQLite service) and an external SQLite database's folder."""
+        (sockets, sandboxes, the SQLite service), an external SQLite database's folder, and wherever
+        code lives (this grader, Python, every folder on sys.path), since a checkout or a virtual
+        environment may well sit under /tmp. Only those under /tmp or /var/tmp are re-attached."""
         paths = [str(self.root)]
         external = self.external_database and SQLiteService.path_of(self.external_database)
         if external:
             paths.append(str(external.parent))
-        return paths
+        code = [GRADER_HOME, sys.prefix, sys.base_prefix, sys.exec_prefix, *sys.path]
+        paths += [os.path.realpath(path) for path in code if path and os.path.isdir(path)]
+        return _outermost(paths)
 
     def _mkdir(self, relative: str) -> Path:
         path = self.root / relative
@@ -260,6 +266,15 @@ def app_config() -> dict[str, str]:
     (new at every run, so no key written into the code can pass for it) and an idle session lifetime
     in seconds. Settings given to the platform or to one cluster take precedence."""
     return {"SECRET_KEY": secrets.token_urlsafe(32), "SESSION_TTL": str(SESSION_TTL)}
+
+
+def _outermost(paths: list[str]) -> list[str]:
+    """The paths in order, without repeats and without any that lies inside another one."""
+    kept: list[str] = []
+    for path in sorted(dict.fromkeys(paths), key=len):
+        if not any(path == other or path.startswith(other.rstrip("/") + "/") for other in kept):
+            kept.append(path)
+    return kept
 
 
 @atexit.register

@@ -96,3 +96,23 @@ def test_an_ordinary_user_gets_a_private_tmp_or_a_reason_why_not():
         assert (private / "written-inside.txt").exists() and not Path("/tmp/written-inside.txt").exists()
     finally:
         shutil.rmtree(base)
+
+
+def test_a_grader_checked_out_under_tmp_still_reaches_its_own_code_from_isolated_workers():
+    """A checkout (or a virtual environment) under /tmp must stay visible inside each private /tmp."""
+    copy = Path(tempfile.mkdtemp(prefix="factor-six-checkout-", dir="/tmp"))
+    try:
+        shutil.copytree(ROOT / "grader", copy / "grader", ignore=shutil.ignore_patterns("__pycache__"))
+        run = subprocess.run(
+            ["/usr/bin/env", "python3", "-c",
+             "import grader, json, sys; from grader.grading import grade; "
+             "r = grade('hits', sys.argv[1], ['agreement'], private_tmp=True); "
+             "print(json.dumps([grader.__file__, r.score, r.max_score]))", str(ROOT / "tests" / "apps" / "redis_counter")],
+            capture_output=True, text=True, timeout=120, cwd=copy,
+            env={**os.environ, "PYTHONPATH": str(copy)})
+        assert run.returncode == 0, run.stderr
+        where, score, full = json.loads(run.stdout.strip().splitlines()[-1])
+        assert where == str(copy / "grader" / "__init__.py")
+        assert score == full == 2, run.stdout
+    finally:
+        shutil.rmtree(copy)
