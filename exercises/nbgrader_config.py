@@ -20,6 +20,20 @@ c.Exchange.root = os.path.join(HERE, "exchange")
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback",
                             "app.py", "worker.py", "build.py", "Procfile", "static", "primes.py"]
 
-# Each graded cell boots a small cluster of real processes. That takes about a second, but a busy
-# grading machine can be much slower, and a timeout would cost the learner the points.
+# Seconds each of a learner's own cells may run at autograding time (the graded cells are graded
+# outside the kernel, see below). A busy grading machine can be slow, so this is generous;
+# `grader autograde` lowers it to a third of its per-submission --timeout when that is shorter.
 c.Execute.timeout = 120
+
+# Scores that a learner's kernel cannot fake. Every graded cell with grade_id `check_<name>` gets its
+# points from grader check <name>, run outside the learner's kernel on the app that the notebook's
+# %%writefile cells write (see grader/classroom/steps.py). Those cells are not run in the kernel at
+# all, so patching `grader`, replacing it in sys.modules, redefining AssertionError or silencing
+# IPython's traceback display changes nothing; the verdict is written into each cell's output just
+# before nbgrader's SaveAutoGrades reads it, so the gradebook, formgrader, manual grading and
+# generate_feedback work as usual. RepairCells mends damaged submissions (duplicated or deleted
+# graded cells, broken metadata) instead of failing them, and ContainedExecute survives a dead kernel.
+# Feedback names the property a hidden check found broken, never the hidden test's code.
+from grader.classroom import chains  # noqa: E402 (plain lists of names; imports nothing else)
+
+chains.configure(c)

@@ -1,4 +1,5 @@
-"""``grader``: check an app, list the exercises, or run an app as a cluster to poke at by hand.
+"""``grader``: check an app, list the exercises, run an app as a cluster to poke at by hand, or
+autograde a class of nbgrader submissions (:mod:`grader.classroom`).
 
 Exit codes: 0 every check passed, 1 some check failed or could not be graded, 2 the input itself
 was unusable (the message is one line, never a traceback), 128+N when stopped by signal N (SIGINT
@@ -32,6 +33,20 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--workers", type=int, default=3)
     demo.add_argument("--policy", default="round_robin")
     demo.add_argument("--port", type=int, default=0, help="front door port (default: a free one)")
+    autograde = commands.add_parser(
+        "autograde", help="grade every submission of an nbgrader assignment (run in the course folder)",
+        description="Grade every submitted notebook of ASSIGNMENT, several at a time, with scores from "
+                    "checks run outside each learner's kernel; writes the gradebook, autograded/ and "
+                    "feedback/ as nbgrader does. Exit 0 when every notebook ran and was scored, 1 when "
+                    "some could only be scored from the grader's checks (see the notes), 2 on bad input.")
+    autograde.add_argument("assignment")
+    autograde.add_argument("--jobs", "-j", type=_positive, help="submissions graded at once (default: one per core)")
+    autograde.add_argument("--student", default="*", help="grade only this student (a glob, as in nbgrader)")
+    autograde.add_argument("--force", action="store_true", help="grade again submissions graded before")
+    autograde.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    autograde.add_argument("--timeout", type=_positive, default=300,
+                           help="seconds one submission may take (default 300; one cell gets a third of it)")
+    autograde.add_argument("--scheduler", help="grade on a Dask cluster, e.g. tcp://HOST:8786")
     return parser
 
 
@@ -46,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
         return list_exercises()
     _stop_on_signals()
     try:
+        if args.command == "autograde":
+            return autograde(args)
         if args.command == "check":
             from .forkserver import discard_warm, warm_up
             warm_up()
@@ -87,6 +104,13 @@ def _stop_on_signals() -> None:
         signal.signal(signum, stop)
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
 def _names(text: str) -> list[str]:
     names = [name.strip() for name in text.split(",") if name.strip()]
     if not names:
@@ -116,6 +140,14 @@ def check(args) -> int:
                    redis_url=args.redis_url)
     print(report.to_json() if args.json else report.to_text(), end="\n" if args.json else "")
     return EXIT_PASSED if report.passed else EXIT_FAILED
+
+
+def autograde(args) -> int:
+    from .classroom.autograde import autograde as grade_class
+    batch = grade_class(args.assignment, ".", jobs=args.jobs, student=args.student, force=args.force,
+                        scheduler=args.scheduler, timeout=args.timeout)
+    print(batch.to_json() if args.json else batch.to_text(), end="\n" if args.json else "")
+    return EXIT_PASSED if batch.clean else EXIT_FAILED
 
 
 def demo(args) -> int:

@@ -128,9 +128,11 @@ def _from_notebook(notebook: Path) -> AppSource:
         cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
     except (ValueError, KeyError, TypeError, UnicodeDecodeError) as error:
         raise BadInput(f"{notebook} is not a readable notebook ({error}).") from None
+    if not isinstance(cells, list):
+        raise BadInput(f"{notebook} is not a readable notebook (its cells are not a list).")
     files: dict[str, bytes] = {}
     for cell in cells:
-        if cell.get("cell_type") != "code":
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
         text = cell.get("source", "")
         text = "".join(text) if isinstance(text, list) else text

@@ -1,0 +1,95 @@
+"""Running a learner's notebook in a kernel, contained: it can fail, but it cannot sink the grading.
+
+nbgrader's executor gives up on a whole submission when the kernel dies (a cell that calls
+``os._exit``, runs out of memory, or segfaults), and a kernel may leave processes behind that detach
+from its process group. :class:`ContainedExecute` keeps what ran before such a failure, says in the
+failing cell what happened, and kills every process the kernel started once it is done.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+
+from nbclient.exceptions import DeadKernelError
+from nbformat import from_dict
+from nbgrader.preprocessors import Execute
+
+from ..forkserver import RUN_TAG
+from ..processes import RUN_MARKER, sweep
+from .repair import NOTES
+
+KERNEL_FAILED = "KernelFailed"
+JOB_MARKER = "FACTOR_SIX_JOB_MARKER"  # set by grader autograde: the run marker its kernels must carry
+JOB_FOLDER = "FACTOR_SIX_JOB_FOLDER"  # set by grader autograde: where a kernel's connection file goes
+
+
+class ContainedExecute(Execute):
+    """nbgrader's Execute, which survives a dead kernel and leaves no process of the kernel's behind.
+
+    Every process the kernel starts inherits a run marker in its environment (see
+    :mod:`grader.processes`), so even one that called ``setsid`` is found and killed afterwards. The
+    marker is the job's own under ``grader autograde`` (env FACTOR_SIX_JOB_MARKER), so that a job
+    killed at its deadline takes its kernel with it; otherwise a fresh one.
+    """
+
+    def preprocess(self, nb, resources=None, km=None):
+        marker = os.environ.get(JOB_MARKER) or os.environ.get(RUN_TAG, "") + "kernel-" + uuid.uuid4().hex[:12]
+        previous = os.environ.get(RUN_MARKER)
+        os.environ[RUN_MARKER] = marker
+        self._current = None
+        try:
+            nb, resources = super().preprocess(nb, resources, km)
+            self._note_timeouts(nb)
+            return nb, resources
+        except DeadKernelError as error:
+            self._mark(nb, f"The kernel died while this cell ran ({error or 'no reason given'}). "
+                           "The cells after it were not run.")
+        except Exception as error:  # a kernel that would not start, stop or answer: keep what ran
+            self._mark(nb, f"The notebook could not be run to the end ({type(error).__name__}: {error}). "
+                           "The cells after this one were not run.")
+        finally:
+            if previous is None:
+                os.environ.pop(RUN_MARKER, None)
+            else:
+                os.environ[RUN_MARKER] = previous
+            sweep(marker)
+        return nb, resources
+
+    def create_kernel_manager(self):
+        """The kernel's connection file goes into the job's folder, removed with it even when the
+        job is killed (by default it is a temporary file that only a clean shutdown removes)."""
+        manager = super().create_kernel_manager()
+        folder = os.environ.get(JOB_FOLDER)
+        if folder:
+            manager.connection_file = os.path.join(folder, f"kernel-{uuid.uuid4().hex[:12]}.json")
+        return manager
+
+    def preprocess_cell(self, cell, resources, index):
+        self._current = index
+        return super().preprocess_cell(cell, resources, index)
+
+    def _note_timeouts(self, nb) -> None:
+        """Say in the notebook's notes which cells ran out of time (nbgrader only marks the cell)."""
+        timed_out = [index for index, cell in enumerate(nb.cells) if cell.cell_type == "code"
+                     and any(out.get("ename") == "CellTimeoutError" for out in cell.get("outputs", []))]
+        if timed_out:
+            cells = ", ".join(str(index + 1) for index in timed_out)
+            many = len(timed_out) > 1
+            _note(nb, f"Cell{'s' if many else ''} {cells} ran longer than {self.timeout} s and "
+                      f"{'were' if many else 'was'} interrupted.")
+
+    def _mark(self, nb, message: str) -> None:
+        self.log.warning("%s", message)
+        index = self._current if self._current is not None else 0
+        if not nb.cells:
+            return
+        cell = nb.cells[min(index, len(nb.cells) - 1)]
+        if cell.cell_type == "code":
+            cell.outputs.append(from_dict({"output_type": "error", "ename": KERNEL_FAILED, "evalue": message,
+                                           "traceback": [f"{KERNEL_FAILED}: {message}"]}))
+        _note(nb, f"Cell {index + 1}: {message}")
+
+
+def _note(nb, message: str) -> None:
+    """Write a note for the instructor into the notebook's metadata (see grader.classroom.repair)."""
+    nb.metadata.setdefault(NOTES, []).append(message)

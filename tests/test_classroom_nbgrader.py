@@ -1,0 +1,161 @@
+"""grader autograde beside nbgrader itself: same gradebook, same files, and scores that no trick fakes;
+nbgrader's --student and --force; and the same grading on a Dask cluster of separate processes.
+
+Three students of the first exercise: the reference, a wrong app that patches ``grader`` in its
+kernel, and the same wrong app writing full marks straight into gradebook.db.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from nbgrader.api import Gradebook
+
+sys.path.insert(0, str(Path(__file__).parent / "classroom"))
+import make_class  # noqa: E402
+
+from grader.checks import EXERCISES  # noqa: E402
+
+pytestmark = pytest.mark.timeout(900)  # each fixture runs nbgrader or grader autograde on a course
+EXERCISE = make_class.exercises()[0]
+FULL = sum(check.points for check in EXERCISES[EXERCISE])
+STOCK_CONFIG = "chains.configure(c)"  # the line of exercises/nbgrader_config.py that this file removes
+TIMEOUT = 600
+
+
+def run(course: Path, *argv: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", *argv], cwd=course, capture_output=True, text=True,
+                          timeout=TIMEOUT, env=make_class.env())
+
+
+def scores(course: Path) -> dict[str, float]:
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        return {s.student.id: s.score for s in gradebook.assignment_submissions(EXERCISE)}
+
+
+def rows(course: Path, student: str) -> dict:
+    """What the gradebook holds about one submission, as nbgrader's formgrader reads it."""
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        submission = gradebook.find_submission(EXERCISE, student)
+        notebook = gradebook.find_submission_notebook(EXERCISE, EXERCISE, student)
+        return {"timestamp": submission.timestamp, "score": submission.score, "max": submission.max_score,
+                "late": notebook.late_submission_penalty, "manual": submission.needs_manual_grade,
+                "grades": sorted((g.name, g.auto_score, g.manual_score, g.needs_manual_grade, g.max_score)
+                                 for g in notebook.grades),
+                "comments": sorted((c.name, c.auto_comment, c.manual_comment) for c in notebook.comments)}
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory) -> Path:
+    course = make_class.new_course(tmp_path_factory.mktemp("nbgrader") / "course")
+    wrong = next(app for app in make_class.wrong_apps(EXERCISE) if app.name == "global_counter") \
+        if EXERCISE == "hits" else make_class.wrong_apps(EXERCISE)[0]
+    app = make_class.with_app(make_class.reference(EXERCISE), wrong)
+    for student, nb in {"reference": make_class.reference(EXERCISE),
+                        "patched": make_class.trick(app, "patch_grader"),
+                        "forger": make_class.trick(app, "fake_results")}.items():
+        path = make_class.hand_in(course, make_class.Entry(student, EXERCISE, "", json.dumps(nb).encode()))
+        (path.parent / "timestamp.txt").write_text("2031-01-02 03:04:05.000000 UTC")
+    return course
+
+
+def copy_of(course: Path, target: Path, stock: bool = False) -> Path:
+    shutil.copytree(course, target)
+    if stock:
+        config = target / "nbgrader_config.py"
+        config.write_text(config.read_text().replace(STOCK_CONFIG, "pass  # stock nbgrader"))
+    return target
+
+
+@pytest.fixture(scope="module")
+def by_grader(course, tmp_path_factory) -> Path:
+    target = copy_of(course, tmp_path_factory.mktemp("grader") / "course")
+    done = run(target, "grader", "autograde", EXERCISE, "--jobs", "2", "--json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    return target
+
+
+@pytest.fixture(scope="module")
+def by_nbgrader(course, tmp_path_factory) -> Path:
+    """Plain `nbgrader autograde` with the course's configuration (the factor-six chains)."""
+    target = copy_of(course, tmp_path_factory.mktemp("nbgrader-configured") / "course")
+    done = run(target, "nbgrader", "autograde", EXERCISE)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return target
+
+
+def test_stock_nbgrader_is_fooled_by_both_tricks(course, tmp_path):
+    """What the configuration prevents: without it, nbgrader gives both fakers full marks."""
+    stock = copy_of(course, tmp_path / "stock", stock=True)
+    done = run(stock, "nbgrader", "autograde", EXERCISE)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert scores(stock) == {"reference": FULL, "patched": FULL, "forger": FULL}
+
+
+def test_grader_autograde_and_configured_nbgrader_give_what_the_apps_earn(by_grader, by_nbgrader):
+    for course in (by_grader, by_nbgrader):
+        got = scores(course)
+        assert got["reference"] == FULL
+        assert 0 < got["patched"] == got["forger"] < FULL, got
+
+
+def test_grader_autograde_writes_the_gradebook_configured_nbgrader_writes(by_grader, by_nbgrader):
+    for student in ("reference", "patched", "forger"):
+        assert rows(by_grader, student) == rows(by_nbgrader, student), student
+    assert str(rows(by_grader, "reference")["timestamp"]).startswith("2031-01-02 03:04:05")
+
+
+def test_grader_autograde_writes_the_notebooks_and_feedback_nbgrader_writes(by_grader, by_nbgrader):
+    def check_outputs(course: Path, student: str) -> dict:
+        nb = json.loads((course / "autograded" / student / EXERCISE / f"{EXERCISE}.ipynb").read_text())
+        return {c["metadata"]["nbgrader"]["grade_id"]: (c["source"], c["outputs"]) for c in nb["cells"]
+                if c["metadata"].get("nbgrader", {}).get("grade_id", "").startswith("check_")}
+
+    for student in ("reference", "patched"):
+        ours, theirs = check_outputs(by_grader, student), check_outputs(by_nbgrader, student)
+        assert ours.keys() == theirs.keys()
+        for grade_id in ours:  # same verdicts; feedback text names pids and ports, which differ
+            assert ours[grade_id][0] == theirs[grade_id][0]
+            assert [o.get("ename", o.get("name")) for o in ours[grade_id][1]] == \
+                   [o.get("ename", o.get("name")) for o in theirs[grade_id][1]], grade_id
+        listing = sorted(p.name for p in (by_grader / "autograded" / student / EXERCISE).iterdir())
+        assert listing == sorted(p.name for p in (by_nbgrader / "autograded" / student / EXERCISE).iterdir())
+        page = (by_grader / "feedback" / student / EXERCISE / f"{EXERCISE}.html").read_text()
+        assert f"{EXERCISE} (Score: {rows(by_grader, student)['score']:.1f} / {FULL:.1f})" in page
+
+
+def test_student_and_force_work_as_in_nbgrader(by_grader):
+    again = run(by_grader, "grader", "autograde", EXERCISE, "--student", "ref*", "--json")
+    assert again.returncode == 0, again.stderr
+    (entry,) = json.loads(again.stdout)["submissions"]
+    assert (entry["student"], entry["status"], entry["score"]) == ("reference", "skipped", FULL)
+    forced = run(by_grader, "grader", "autograde", EXERCISE, "--student", "reference", "--force", "--json")
+    (entry,) = json.loads(forced.stdout)["submissions"]
+    assert (entry["status"], entry["score"]) == ("graded", FULL)
+    nobody = run(by_grader, "grader", "autograde", EXERCISE, "--student", "nobody")
+    assert nobody.returncode == 2 and "no submissions of" in nobody.stderr and "Traceback" not in nobody.stderr
+    unknown = run(by_grader, "grader", "autograde", "no-such-assignment")
+    assert unknown.returncode == 2 and "nbgrader generate_assignment no-such-assignment" in unknown.stderr
+
+
+def test_a_dask_cluster_of_separate_processes_grades_the_same(by_grader, tmp_path, monkeypatch):
+    from distributed import Client, LocalCluster
+    monkeypatch.setenv("PYTHONPATH", make_class.env()["PYTHONPATH"])  # the workers import this grader
+    target = copy_of(by_grader, tmp_path / "course")
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        workers = client.run(lambda: __import__("os").getpid())
+        assert len(set(workers.values())) == 2 and __import__("os").getpid() not in workers.values()
+        done = run(target, "grader", "autograde", EXERCISE, "--scheduler", cluster.scheduler_address,
+                   "--force", "--json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    batch = json.loads(done.stdout)
+    assert batch["where"] == cluster.scheduler_address and batch["jobs"] == 2
+    assert {s["student"]: s["score"] for s in batch["submissions"]} == scores(by_grader)
+    assert scores(target) == scores(by_grader)
+    for student in ("reference", "patched", "forger"):
+        assert (target / "feedback" / student / EXERCISE / f"{EXERCISE}.html").is_file()
