@@ -130,19 +130,26 @@ def _from_notebook(notebook: Path) -> AppSource:
         raise BadInput(f"{notebook} is not a readable notebook ({error}).") from None
     if not isinstance(cells, list):
         raise BadInput(f"{notebook} is not a readable notebook (its cells are not a list).")
+    return AppSource(origin=str(notebook), files=files_from_cells(cells))
+
+
+def files_from_cells(cells: list) -> dict[str, bytes]:
+    """The files a notebook's ``%%writefile`` cells write, in cell order; nothing is executed.
+
+    Cells that are not code cells, or not dictionaries at all (a damaged notebook), are passed over.
+    """
     files: dict[str, bytes] = {}
     for cell in cells:
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
         text = cell.get("source", "")
-        text = "".join(text) if isinstance(text, list) else text
-        written = writefile_cell(text)
+        written = writefile_cell("".join(map(str, text)) if isinstance(text, list) else str(text))
         if written is None:
             continue
         name, append, body = written
         data = body.encode("utf-8")
         files[name] = files.get(name, b"") + data if append else data
-    return AppSource(origin=str(notebook), files=files)
+    return files
 
 
 def writefile_cell(text: str) -> tuple[str, bool, str] | None:

@@ -35,6 +35,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 WIDTHS = (1440, 1024)  # pixels: a laptop, and a narrow window or a split screen
 HEIGHT = 900
 SERVER_READY = 60.0  # seconds for JupyterLab to answer /api/status
+DASHBOARD_ANSWER = 45.0  # seconds for a click on "send" to show its request in the log
 RUN_ALL = 150.0  # seconds for every cell of the lesson to run
 STOP_GRACE = 5.0  # seconds between SIGTERM and SIGKILL when the server is torn down
 QUIET = {"fetchNews": "false", "checkForUpdates": False, "doNotDisturbMode": True}
@@ -296,6 +297,8 @@ def use_the_dashboard(page, shot: Path) -> None:
     The log keeps a fixed number of lines, so "grows" means: a request numbered higher than any
     before it appears. Raises AssertionError when the lesson shows no dashboard.
     """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     boards = page.locator(DASHBOARD)
     assert boards.count() > 0, "the lesson shows no dashboard (cluster.dashboard()) after Run All"
     board = boards.first
@@ -303,9 +306,13 @@ def use_the_dashboard(page, shot: Path) -> None:
     log = board.locator("pre").first
     before = max(map(int, re.findall(LAST_REQUEST, log.text_content())), default=0)
     board.get_by_role("button", name="send", exact=True).click()
-    page.wait_for_function(
-        """([log, before]) => [...log.textContent.matchAll(/#(\\d+) /g)].some(m => Number(m[1]) > before)""",
-        arg=[log.element_handle(), before], timeout=20_000)
+    try:  # a request takes milliseconds; the margin is for a machine loaded by the rest of the suite
+        page.wait_for_function(
+            """([log, before]) => [...log.textContent.matchAll(/#(\\d+) /g)].some(m => Number(m[1]) > before)""",
+            arg=[log.element_handle(), before], timeout=DASHBOARD_ANSWER * 1000)
+    except PlaywrightTimeout:
+        raise AssertionError(f"no new request in the dashboard's log {DASHBOARD_ANSWER:g} s after clicking "
+                             f"send; the dashboard shows:\n{board.inner_text()[-3000:]}") from None
     assert re.search(rf"#{before + 1} POST \S+ on web\.\d", log.text_content()), log.text_content()
     page.wait_for_timeout(300)  # the chart redraws after the log; let the picture show both
     height = board.evaluate("box => box.closest('.jp-Cell').getBoundingClientRect().height")

@@ -155,7 +155,11 @@ def test_worker_ignoring_sigterm_is_killed_after_the_grace_period(reports):
 
 def test_global_lock_runs_jobs_one_at_a_time_and_outlives_a_killed_worker(reports):
     batch = result(reports, "global_lock", "parallel")
-    assert batch.status == "failed" and "no two of them ever said 'running' at the same time" in batch.feedback
+    # A round reads the jobs one request at a time, so on a loaded machine one job may still read
+    # "running" as the next one starts; the feedback then rests on the CPU evidence instead.
+    assert batch.status == "failed"
+    assert ("no two of them ever said 'running' at the same time" in batch.feedback
+            or "the worker processes never computed at the same time" in batch.feedback), batch.feedback
     crash = result(reports, "global_lock", "crash")
     assert crash.status == "failed" and "Something the killed process held was never released" in crash.feedback
 

