@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT / "tests" / "classroom"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import make_class  # noqa: E402
-from bench_hits import floor_once  # noqa: E402
+from bench_hits import floor_once, compile_like_an_install  # noqa: E402
 
 from grader import runs  # noqa: E402
 from grader.forkserver import RUN_TAG  # noqa: E402
@@ -182,6 +182,7 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--soak", type=int, default=0, help="grade this many mixed submissions and count leftovers")
     args = parser.parse_args()
+    compile_like_an_install()
     exercise = make_class.exercises()[0]
     with tempfile.TemporaryDirectory(prefix="bench-classroom-") as folder:
         base = Path(folder)

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_hits import FLOOR_APP, floor_once  # noqa: E402
+from bench_hits import FLOOR_APP, compile_like_an_install, floor_once  # noqa: E402
 from grader.checks import jobs  # noqa: E402
 from grader.checks.base import Scenario  # noqa: E402
 from grader.checks.jobs_disk import JOBS as DISK_JOBS  # noqa: E402
@@ -105,6 +105,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--stability-runs", type=int, default=20)
     args = parser.parse_args()
+    compile_like_an_install()
     reference = REFERENCE if REFERENCE.exists() else FALLBACK
     with tempfile.TemporaryDirectory() as directory:
         Path(directory, "app.py").write_text(FLOOR_APP)

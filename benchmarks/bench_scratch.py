@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_hits import FLOOR_APP, floor_once  # noqa: E402 (the same floor, measured the same way)
+from bench_hits import FLOOR_APP, floor_once, compile_like_an_install  # noqa: E402 (the same floor, measured the same way)
 from grader.checks.scratch_data import large  # noqa: E402
 from grader.checks.scratch_load import BIG  # noqa: E402
 from grader.grading import grade  # noqa: E402
@@ -87,6 +87,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--mix-runs", type=int, default=20)
     args = parser.parse_args()
+    compile_like_an_install()
     reference = REFERENCE if REFERENCE.exists() else FALLBACK
     with tempfile.TemporaryDirectory() as directory:
         Path(directory, "app.py").write_text(FLOOR_APP)

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_hits import FLOOR_APP, floor_once  # noqa: E402  the same floor, measured the same way
+from bench_hits import FLOOR_APP, floor_once, compile_like_an_install  # noqa: E402  the same floor, measured the same way
 from grader.checks.sessions import CHECKS  # noqa: E402
 from grader.checks.sessions_expiry import GRACE, TTL  # noqa: E402
 from grader.grading import grade  # noqa: E402
@@ -55,6 +55,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
+    compile_like_an_install()
     reference = REFERENCE if REFERENCE.exists() else FALLBACK
     with tempfile.TemporaryDirectory() as directory:
         Path(directory, "app.py").write_text(FLOOR_APP)

@@ -29,6 +29,7 @@ PRELOAD = ("gunicorn.app.wsgiapp", "gunicorn.arbiter", "gunicorn.workers.sync", 
            # the grader's own modules every worker imports before the app (importing installs nothing)
            "grader.audit_hook", "grader.worker_hooks")
 PR_SET_CHILD_SUBREAPER = 36
+GUNICORN_USAGE = "%(prog)s [OPTIONS] [APP_MODULE]"  # as gunicorn's own command line gives it
 MAX_FILE_BYTES = 256 * 2**20  # a worker that writes a larger file (or log) gets SIGXFSZ
 
 
@@ -154,7 +155,7 @@ def become_worker(spec: dict) -> int:
     from gunicorn.app.wsgiapp import WSGIApplication
     sys.argv = ["gunicorn", *argv[1:], "--bind", f"fd://{listener.fileno()}", "--chdir", spec["cwd"],
                 "--config", "python:grader.worker_hooks"]
-    WSGIApplication("%(prog)s [OPTIONS] [APP_MODULE]", prog="gunicorn").run()
+    WSGIApplication(GUNICORN_USAGE, prog="gunicorn").run()
     return 0
 
 
@@ -202,6 +203,32 @@ def preload() -> None:
             importlib.import_module(name)
         except Exception:  # an optional framework that is missing is simply not preloaded
             pass
+    try:
+        _build_gunicorn_parser_once()
+    except Exception:  # another gunicorn version: each worker builds its own parser, as usual
+        pass
+
+
+def _build_gunicorn_parser_once() -> None:
+    """Build gunicorn's command-line parser here, once, for every worker forked later.
+
+    gunicorn builds an argparse parser of all its ~100 settings in every process it starts (a few
+    milliseconds, the largest part of its start-up); it depends only on the settings, which are the
+    same for every worker, and parsing does not change it. Workers fork with this one built already.
+    """
+    from gunicorn.app.wsgiapp import WSGIApplication  # noqa: F401 (its settings are registered)
+    from gunicorn.config import Config
+
+    build, built = Config.parser, {}
+
+    def parser(config):
+        key = (config.usage, config.prog, tuple(sorted(config.settings)))
+        if key not in built:
+            built[key] = build(config)
+        return built[key]
+
+    Config.parser = parser
+    parser(Config(GUNICORN_USAGE, prog="gunicorn"))
 
 
 def main() -> None:

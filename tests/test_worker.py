@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -74,3 +76,12 @@ def test_a_process_that_never_gets_ready_is_killed_at_the_deadline(tmp_path):
         worker.wait_ready(worker.current, timeout=2.5)
     assert failure.value.reason == "was not ready within 2.5 s" and failure.value.timed_out
     assert sent == ["SIGKILL"]
+
+
+def test_the_fork_server_builds_gunicorns_parser_once_and_every_worker_parses_with_it():
+    probe = ("import grader.zygote as z; z.preload(); from gunicorn.config import Config; "
+             "first = Config(z.GUNICORN_USAGE, prog='gunicorn').parser(); "
+             "second = Config(z.GUNICORN_USAGE, prog='gunicorn').parser(); "
+             "print(first is second, first.parse_args(['app:app', '--threads', '4']).threads)")
+    said = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split()
+    assert said == ["True", "4"]
