@@ -7,7 +7,9 @@ its worker was "killed". :func:`signal_tree` reaches the group and every descend
 moved. :func:`cpu_seconds` adds up the CPU time of a process and its descendants, which is how a
 check tells which process really did a piece of work, whatever the load on the machine.
 
-Both read ``/proc`` (Linux); without it they fall back to the process group alone and to zero.
+Both read ``/proc`` (Linux): only the tree in question where the kernel offers each thread's list of
+children (``/proc/PID/task/TID/children``), else one pass over every process; without ``/proc`` they
+fall back to the process group alone and to zero.
 """
 from __future__ import annotations
 
@@ -27,6 +29,13 @@ def _stat_fields(pid: int) -> list[bytes] | None:
         return None
 
 
+def _ticks(pid: int) -> int | None:
+    """CPU ticks used by ``pid`` and its waited-for children (utime, stime, cutime, cstime: fields
+    14-17 of stat), or None if it is gone."""
+    fields = _stat_fields(pid)
+    return sum(int(value) for value in fields[11:15]) if fields is not None else None
+
+
 def _snapshot() -> dict[int, tuple[int, int]]:
     """pid -> (parent pid, CPU ticks used by it and its waited-for children) for every process."""
     found = {}
@@ -38,7 +47,7 @@ def _snapshot() -> dict[int, tuple[int, int]]:
         for entry in entries:
             if entry.name.isdigit():
                 fields = _stat_fields(int(entry.name))
-                if fields is not None:  # utime, stime, cutime, cstime are fields 14-17 of stat
+                if fields is not None:  # the parent is field 4; the CPU ticks as in _ticks
                     found[int(entry.name)] = (int(fields[1]), sum(int(value) for value in fields[11:15]))
     return found
 
@@ -55,9 +64,47 @@ def _tree(snapshot: dict[int, tuple[int, int]], pid: int) -> list[int]:
     return found
 
 
+def _children(pid: int) -> list[int] | None:
+    """``pid``'s children, from /proc/PID/task/*/children (a child belongs to the thread that forked
+    it); [] when ``pid`` is gone, None when the kernel does not offer those files."""
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return []
+    found: list[int] = []
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/children", "rb") as handle:
+                found += [int(child) for child in handle.read().split()]
+        except FileNotFoundError:
+            if os.path.isdir(f"/proc/{pid}/task/{task}"):
+                return None  # the thread is there but its children file is not: not offered here
+        except OSError:  # the thread ended as we looked
+            continue
+    return found
+
+
+def _walk(pid: int) -> list[int] | None:
+    """``pid``'s live descendants, parents first, reading only that process tree (a pass over all of
+    /proc costs a millisecond or two, and checks that follow CPU time ask several times a second).
+    None when the kernel does not offer the children files."""
+    found, frontier = [], [pid]
+    while frontier:
+        level = []
+        for parent in frontier:
+            children = _children(parent)
+            if children is None:
+                return None
+            level += children
+        found += level
+        frontier = level
+    return found
+
+
 def descendants(pid: int) -> list[int]:
     """Every live process started by ``pid``, directly or not (not ``pid`` itself), parents first."""
-    return _tree(_snapshot(), pid)
+    walked = _walk(pid)
+    return walked if walked is not None else _tree(_snapshot(), pid)
 
 
 def signal_tree(pgid: int, signum: int) -> bool:
@@ -78,6 +125,15 @@ def cpu_seconds(pids) -> dict[int, float]:
     """CPU time (user + system, in seconds) used so far by each of ``pids`` together with its live
     descendants and every descendant that ended and was waited for. One pass over /proc serves
     them all; a pid that is gone (or None) counts 0.0."""
+    totals = {}
+    for pid in pids:
+        members = _walk(pid) if pid is not None else []
+        if members is None:
+            break  # no children files here: one pass over /proc for them all, below
+        ticks = [_ticks(member) for member in [pid, *members]] if pid is not None else [None]
+        totals[pid] = 0.0 if ticks[0] is None else sum(tick or 0 for tick in ticks) / TICKS_PER_SECOND
+    else:
+        return totals
     snapshot = _snapshot()
     totals = {}
     for pid in pids:
