@@ -17,6 +17,8 @@ from pathlib import Path
 
 from .events import FileAccess
 
+MAX_LISTED = 4  # local files named in feedback; the rest are counted
+
 SCRATCH, PRIVATE_TMP, WORKDIR, HOME, SHARED = "scratch", "private /tmp", "workdir", "home", "shared"
 WHERE = {
     SCRATCH: "its scratch space",
@@ -106,6 +108,21 @@ def findings(cluster, accesses: list[FileAccess], service_paths: list[Path]) -> 
         if real not in uses:  # made by a child process or a library call the hook did not attribute
             found.setdefault((worker, shown), Finding(worker, shown, place, LEFTOVER))
     return list(found.values())
+
+
+def recorded_findings(scenario) -> list[Finding]:
+    """The findings of a check's whole scenario so far: every file its app's code opened, read
+    from the audit record once every worker's last report has arrived."""
+    platform = scenario.platform
+    return findings(scenario.cluster, platform.bus.recorded(FileAccess), platform.service_paths())
+
+
+def listed(found: list[Finding], limit: int = MAX_LISTED) -> str:
+    """The findings as indented feedback lines: the first ``limit`` described, the rest counted."""
+    lines = ["    " + finding.describe() for finding in found[:limit]]
+    if len(found) > limit:
+        lines.append(f"    ... and {len(found) - limit} more")
+    return "\n".join(lines)
 
 
 def shared_state(cluster, accesses: list[FileAccess], service_paths: list[Path]) -> list[SharedState]:

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import random
 
-from ..events import FileAccess
 from ..faults import burst as send_burst
-from ..local_state import DATABASE, LASTING, LEFTOVER, LOG, WRITTEN, findings
+from ..local_state import DATABASE, LASTING, LEFTOVER, LOG, WRITTEN, listed, recorded_findings
 from .base import Check, Scenario, Verdict
 from .feedback import ContractError, explain
 
@@ -18,7 +17,6 @@ STORE = "Keep the count in the backing store at REDIS_URL (INCR) or DATABASE_URL
 BURST_SIZE = 40
 BURST_CONCURRENCY = 8
 STORE_LATENCY = 0.002  # seconds each way, like a store on another host
-MAX_LISTED = 4  # local files named in feedback; the rest are counted
 
 
 def hits_of(scenario: Scenario, response) -> int:
@@ -239,20 +237,15 @@ ADVICE = {
 
 
 def no_local_disk(scenario: Scenario) -> Verdict:
-    cluster = scenario.cluster
     post(scenario, 6)
     read_everywhere(scenario)
-    platform = scenario.platform
-    found = findings(cluster, platform.bus.recorded(FileAccess), platform.service_paths())
+    found = recorded_findings(scenario)
     if not found:
         return Verdict(True, "No worker kept anything on its local disk.")
-    listed = "\n".join("    " + finding.describe() for finding in found[:MAX_LISTED])
-    if len(found) > MAX_LISTED:
-        listed += f"\n    ... and {len(found) - MAX_LISTED} more"
     kinds = list(dict.fromkeys(finding.kind for finding in found))
     return Verdict(False, explain(
         "The grader sent 6 POST /hits and a GET /hits to every worker, and recorded every file the app's code opened.",
-        "The app kept data on local disk:\n" + listed,
+        "The app kept data on local disk:\n" + listed(found),
         "Local disk is only scratch space for a single request: on a real platform it is private to one "
         "process and wiped whenever the process restarts, so other workers never see it. Factor VI: "
         "anything that must persist lives in a backing service.",

@@ -1,8 +1,7 @@
 """The ``no_local_disk`` check of the ``jobs`` exercise: jobs leave nothing on any process's disk."""
 from __future__ import annotations
 
-from ..events import FileAccess
-from ..local_state import DATABASE, LASTING, LEFTOVER, LOG, WRITTEN, findings
+from ..local_state import DATABASE, LASTING, LEFTOVER, LOG, WRITTEN, listed, recorded_findings
 from .base import Scenario, Verdict
 from .feedback import explain
 from .jobs_feedback import STORE, stuck
@@ -10,7 +9,6 @@ from .jobs_watch import JobWatch
 
 JOBS = (5000, 20000, 30000)
 DONE_WITHIN = 10.0  # seconds for three small jobs on a busy machine
-MAX_LISTED = 4  # local files named in feedback; the rest are counted
 ADVICE = {
     DATABASE: STORE + " Use the exact URL from the environment; don't open a database file of your own.",
     LASTING: STORE + " A file on a process's own disk is seen by no other process and is gone at its next restart.",
@@ -32,20 +30,16 @@ def no_local_disk(scenario: Scenario) -> Verdict:
     if finished:
         for job in jobs:
             watch.read_everywhere(job)
-    platform = scenario.platform
-    found = findings(scenario.cluster, platform.bus.recorded(FileAccess), platform.service_paths())
+    found = recorded_findings(scenario)
     if not finished and not found:
         late = next(job for job in jobs if job.status not in ("done", "failed"))
         return Verdict(False, stuck(watch, late, did + ".", DONE_WITHIN))
     if not found:
         return Verdict(True, "No process kept anything on its local disk.")
-    listed = "\n".join("    " + finding.describe() for finding in found[:MAX_LISTED])
-    if len(found) > MAX_LISTED:
-        listed += f"\n    ... and {len(found) - MAX_LISTED} more"
     kinds = list(dict.fromkeys(finding.kind for finding in found))
     return Verdict(False, explain(
         did + ".",
-        "The app kept data on local disk:\n" + listed,
+        "The app kept data on local disk:\n" + listed(found),
         "Local disk is only scratch space for a single request or job: on a real platform it is "
         "private to one process and wiped whenever the process restarts, so the other processes "
         "(the web processes reading a worker's results, say) never see it. Factor VI: anything that "

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..events import FileAccess
-from ..local_state import PRIVATE_TMP, SCRATCH, findings
+from ..local_state import PRIVATE_TMP, SCRATCH, listed, recorded_findings
 from .base import Check, Scenario, Verdict
 from .feedback import explain, listing
 from .scratch_reports import Figures, read, unknown_is_404, wrong_figures_hint
@@ -19,7 +18,6 @@ from .scratch_load import THREADS, bounded_memory, concurrent
 from .scratch_setup import STORE, Served, Setup
 from .scratch_space import bad_csv, bad_url, scratch_empty
 
-MAX_LISTED = 4  # local files named in feedback; the rest are counted
 
 
 @dataclass(frozen=True)
@@ -178,18 +176,14 @@ def no_local_state(scenario: Scenario) -> Verdict:
             served = setup.small(chunked=index % 2 == 1)
             made.append((served, names[index % len(names)], setup.report(served, worker=names[index % len(names)])[1]))
     _read_everywhere(scenario, made)
-    platform = scenario.platform
-    found = [finding for finding in findings(cluster, platform.bus.recorded(FileAccess), platform.service_paths())
+    found = [finding for finding in recorded_findings(scenario)
              if finding.place not in (SCRATCH, PRIVATE_TMP) or finding.kind == "database"]
     if not found:
         return Verdict(True, "Every file the app wrote was scratch space, in TMPDIR, gone by the end of its request.")
-    listed = "\n".join("    " + finding.describe() for finding in found[:MAX_LISTED])
-    if len(found) > MAX_LISTED:
-        listed += f"\n    ... and {len(found) - MAX_LISTED} more"
     return Verdict(False, explain(
         f"The grader made {len(made)} reports over {listing(names)}, read each from every worker, and "
         "recorded every file the app's code opened.",
-        "The app wrote outside its scratch space, or kept a database of its own:\n" + listed,
+        "The app wrote outside its scratch space, or kept a database of its own:\n" + listed(found),
         "On a platform a process's disk is private and wiped at every restart: nothing written there is "
         "seen by another process or survives a deploy. Only TMPDIR is for files, and only for the request "
         "that made them. Factor VI: anything lasting lives in a backing service.",

@@ -8,8 +8,7 @@ worker, so that an app that keeps sessions in a process fails the process checks
 """
 from __future__ import annotations
 
-from ..events import FileAccess
-from ..local_state import DATABASE, LASTING, LEFTOVER, LOG, WRITTEN, findings
+from ..local_state import DATABASE, LASTING, LEFTOVER, LOG, WRITTEN, listed, recorded_findings
 from .base import Check, Scenario, Verdict
 from .feedback import explain, listing
 from .sessions_cookies import cleared
@@ -19,7 +18,6 @@ from .sessions_visit import Visitor, cart, login, logout, me, shopping, shown, v
 from .sessions_why import (FACTOR_VI, STORE, carries_data, describe_cookies, lost_in_restart, rejected_elsewhere,
                            where_kept)
 
-MAX_LISTED = 4  # local files named in feedback; the rest are counted
 
 
 def _wrong_cart(response, visitor: Visitor) -> str:
@@ -234,18 +232,14 @@ def no_local_disk(scenario: Scenario) -> Verdict:
         me(scenario, person)
         cart(scenario, person)
     logout(scenario, people[0])
-    platform = scenario.platform
-    found = sorted(findings(scenario.cluster, platform.bus.recorded(FileAccess), platform.service_paths()),
+    found = sorted(recorded_findings(scenario),
                    key=lambda finding: list(ADVICE).index(finding.kind))
     if not found:
         return Verdict(True, "No worker kept anything on its local disk.")
-    listed = "\n".join("    " + finding.describe() for finding in found[:MAX_LISTED])
-    if len(found) > MAX_LISTED:
-        listed += f"\n    ... and {len(found) - MAX_LISTED} more"
     return Verdict(False, explain(
         "The grader logged two users in, used their sessions and carts, logged one out, and recorded "
         "every file the app's code opened.",
-        "The app kept data on local disk:\n" + listed,
+        "The app kept data on local disk:\n" + listed(found),
         "Local disk is only scratch space for a single request: on a real platform it is private to one "
         "process and wiped whenever the process restarts, so other workers never see it. " + FACTOR_VI,
         "\n".join(ADVICE[kind] for kind in dict.fromkeys(finding.kind for finding in found))))
