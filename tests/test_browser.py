@@ -308,10 +308,16 @@ def use_the_dashboard(page, shot: Path) -> None:
     log = board.locator("pre").first
     before = max(map(int, re.findall(LAST_REQUEST, log.text_content())), default=0)
     board.get_by_role("button", name="send", exact=True).click()
+    # The log is re-rendered on every change (a new <pre> each time), so it is looked up in the
+    # dashboard afresh at every poll: a handle to the <pre> itself may point at a node the next redraw
+    # has already replaced, and then never changes.
     try:  # a request takes milliseconds; the margin is for a machine loaded by the rest of the suite
         page.wait_for_function(
-            """([log, before]) => [...log.textContent.matchAll(/#(\\d+) /g)].some(m => Number(m[1]) > before)""",
-            arg=[log.element_handle(), before], timeout=DASHBOARD_ANSWER * 1000)
+            """([box, before]) => {
+                const log = box.querySelector('pre');
+                return !!log && [...log.textContent.matchAll(/#(\\d+) /g)].some(m => Number(m[1]) > before);
+            }""",
+            arg=[board.element_handle(), before], timeout=DASHBOARD_ANSWER * 1000)
     except PlaywrightTimeout:
         raise AssertionError(f"no new request in the dashboard's log {DASHBOARD_ANSWER:g} s after clicking "
                              f"send; the dashboard shows:\n{board.inner_text()[-3000:]}") from None
