@@ -21,7 +21,7 @@ from typing import Callable
 from .demo import DemoActions
 from .events import EventBus
 from .http import REQUEST_TIMEOUT, Response, send
-from .processes import signal_group
+from .proctree import signal_tree
 from .routing import Router
 from .source import BadInput
 from .worker import Incarnation, Worker
@@ -296,8 +296,8 @@ class Cluster(DemoActions):
         for worker, incarnation in doomed:  # signal them all first, so they die in parallel
             self._stopping(worker, incarnation, "close")
             incarnation.stop_requested = True
-            if incarnation.pid is not None:
-                signal_group(incarnation.pid, signal.SIGKILL)
+            if incarnation.pid is not None:  # its whole tree: a child in a group of its own too
+                signal_tree(incarnation.pid, signal.SIGKILL)
         for worker, incarnation in doomed:
             worker.kill(incarnation)
         self.settle()

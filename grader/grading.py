@@ -12,7 +12,7 @@ from pathlib import Path
 
 from . import checks as registry
 from .checks import guards
-from .checks.base import FAILED, NOT_GRADED, PASSED, CheckResult, Check, Scenario, Verdict
+from .checks.base import FAILED, NOT_GRADED, PASSED, CheckResult, Check, Inconclusive, Scenario, Verdict
 from .checks.feedback import ContractError, explain
 from .cluster import OutOfTime
 from .platform import Platform
@@ -115,6 +115,8 @@ def _run_one(check: Check, scenario: Scenario, budget: float) -> CheckResult:
         verdict = check.run(scenario)
     except OutOfTime:
         return _result(check, NOT_GRADED, 0, too_slow(cluster, budget))
+    except Inconclusive as unsure:
+        return _result(check, NOT_GRADED, 0, str(unsure))
     except ContractError as broken:
         verdict = Verdict(False, str(broken))
     except BootFailed as failure:

@@ -94,7 +94,8 @@ def findings(cluster, accesses: list[FileAccess], service_paths: list[Path]) -> 
     leftover = _leftover(cluster)
     found: dict[tuple[str, str], Finding] = {}
     for real, use in uses.items():
-        if not any(access.writes or access.op == "sqlite3.connect" for _, access in use.accesses):
+        if real not in leftover and not any(access.writes or access.op == "sqlite3.connect"
+                                            for _, access in use.accesses):
             continue  # only read (a file of the release, or one that was not there): nothing kept
         kind = use.kind()
         scratch = use.place in (SCRATCH, PRIVATE_TMP)
@@ -183,10 +184,12 @@ def _locate(incarnation, path: str, run_folder: Path) -> tuple[str, str, str]:
 
 
 def _leftover(cluster) -> dict[str, tuple[str, str, str]]:
-    """Files still in a serving worker's scratch space: real path -> (worker, shown, place)."""
+    """Files still in the scratch space of a live process of any type: real path -> (name, shown, place)."""
     found = {}
-    for name in cluster.serving():
-        incarnation = cluster.workers[name].current
+    for name, worker in list(cluster.workers.items()):
+        incarnation = worker.current if worker.incarnations else None
+        if incarnation is None or incarnation.exited:  # its sandbox is wiped with it
+            continue
         sandbox = incarnation.sandbox
         for shown in sandbox.leftover_scratch(bool(incarnation.private_tmp)):
             if shown.startswith("$TMPDIR/"):

@@ -59,6 +59,7 @@ class Platform:
         self.incarnations: dict[str, Incarnation] = {}
         self._owners: dict[str, Cluster] = {}  # incarnation token -> the cluster it belongs to
         self._closed = False
+        self._visible: list[str] | None = None  # see visible_paths
         self.release: Release | None = None
         self.redis: RedisServer | None = None
         self.relay: LatencyRelay | None = None
@@ -246,7 +247,13 @@ class Platform:
         """Folders every worker must still reach after it gets a private /tmp: the run's own folder
         (sockets, sandboxes, the SQLite service), an external SQLite database's folder, and wherever
         code lives (this grader, Python, every folder on sys.path), since a checkout or a virtual
-        environment may well sit under /tmp. Only those under /tmp or /var/tmp are re-attached."""
+        environment may well sit under /tmp. Only those under /tmp or /var/tmp are re-attached.
+        Worked out once per platform: every worker's spawn asks."""
+        if self._visible is None:
+            self._visible = self._find_visible_paths()
+        return self._visible
+
+    def _find_visible_paths(self) -> list[str]:
         paths = [str(self.root)]
         external = self.external_database and SQLiteService.path_of(self.external_database)
         if external:

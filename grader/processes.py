@@ -48,7 +48,13 @@ def run_bounded(argv: list[str], *, cwd: Path, env: dict[str, str], timeout: flo
             code: int | None = process.returncode
         except subprocess.TimeoutExpired:
             signal_group(process.pid, signal.SIGKILL)
-            output, _ = process.communicate()
+            try:  # a child that left the group may still hold the pipe open: do not wait on it
+                output, _ = process.communicate(timeout=1)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.stdout.close()
+                process.wait()
+                output = b""
             code = None
     return Completed(argv, code, output.decode("utf-8", "replace"), timeout)
 

@@ -123,23 +123,11 @@ def signal_tree(pgid: int, signum: int) -> bool:
 
 def cpu_seconds(pids) -> dict[int, float]:
     """CPU time (user + system, in seconds) used so far by each of ``pids`` together with its live
-    descendants and every descendant that ended and was waited for. One pass over /proc serves
-    them all; a pid that is gone (or None) counts 0.0."""
+    descendants and every descendant that ended and was waited for; a pid that is gone (or None)
+    counts 0.0."""
     totals = {}
     for pid in pids:
-        members = _walk(pid) if pid is not None else []
-        if members is None:
-            break  # no children files here: one pass over /proc for them all, below
-        ticks = [_ticks(member) for member in [pid, *members]] if pid is not None else [None]
-        totals[pid] = 0.0 if ticks[0] is None else sum(tick or 0 for tick in ticks) / TICKS_PER_SECOND
-    else:
-        return totals
-    snapshot = _snapshot()
-    totals = {}
-    for pid in pids:
-        if pid is None or pid not in snapshot:
-            totals[pid] = 0.0
-            continue
-        ticks = sum(snapshot[member][1] for member in [pid, *_tree(snapshot, pid)])
-        totals[pid] = ticks / TICKS_PER_SECOND
+        own = _ticks(pid) if pid is not None else None
+        totals[pid] = 0.0 if own is None else \
+            (own + sum(_ticks(member) or 0 for member in descendants(pid))) / TICKS_PER_SECOND
     return totals

@@ -161,12 +161,29 @@ def become_worker(spec: dict) -> int:
 
 def _run_script(argv: list[str], cwd: str) -> int:
     """Run a Python script as ``python SCRIPT ARGS`` would: as ``__main__``, its folder first on
-    sys.path. A SystemExit or an exception ends the worker as it would end that command."""
+    sys.path. A SystemExit or an exception ends the worker as it would end that command; either way,
+    as the interpreter does, its non-daemon threads are waited for and its atexit functions run."""
     import runpy
+    script = os.path.join(cwd, argv[0])  # absolute, as __file__ is
     sys.argv = list(argv)
-    sys.path.insert(0, cwd)
-    runpy.run_path(os.path.join(cwd, argv[0]), run_name="__main__")  # absolute, as __file__ is
+    sys.path.insert(0, os.path.dirname(script))
+    try:
+        runpy.run_path(script, run_name="__main__")
+    finally:
+        _end_like_the_interpreter()
     return 0
+
+
+def _end_like_the_interpreter() -> None:
+    """What Python does once a script's main code is over, before it exits (the fork server's
+    children leave with os._exit, which would skip both): wait for every non-daemon thread, then
+    run the atexit functions."""
+    import atexit
+    import threading
+    for thread in threading.enumerate():
+        if thread is not threading.main_thread() and not thread.daemon:
+            thread.join()
+    atexit._run_exitfuncs()
 
 
 def _isolate(spec: dict) -> None:

@@ -81,6 +81,30 @@ def test_cells_are_mended_and_each_repair_is_noted(tmp_path):
     nbformat.validate(nbformat.from_dict(data))
 
 
+def test_odd_types_in_the_metadata_or_a_cell_type_are_mended_not_a_crash(tmp_path):
+    path = tmp_path / "hits.ipynb"
+    data = notebook([cell("x = 1", id="a"), {"cell_type": ["code"], "id": "b", "source": "", "metadata": {}}])
+    data["nbformat_minor"] = "x"
+    path.write_text(json.dumps(data))
+    mended, notes = repair.read_submission(path)
+    assert [c["id"] for c in mended["cells"]] == ["a"] and mended["nbformat_minor"] == 5
+    assert notes == ["1 entry in the list of cells was not a cell and was left out."]
+    nbformat.validate(nbformat.from_dict(mended))
+
+
+def test_a_broken_timestamp_is_no_timestamp_and_does_not_stop_the_batch(tmp_path):
+    from grader.classroom.course import Course, Submission
+
+    (tmp_path / "nbgrader_config.py").write_text("c = get_config()\nc.CourseDirectory.course_id = 'x'\n")
+    submitted = tmp_path / "submitted" / "ann" / "hits"
+    done = tmp_path / "autograded" / "ann" / "hits"
+    for folder in (submitted, done):
+        folder.mkdir(parents=True)
+        (folder / "timestamp.txt").write_text("not a time")
+    course = Course(tmp_path)
+    assert course.should_grade("hits", Submission("ann", submitted), force=False) is False
+
+
 # -- verdicts --------------------------------------------------------------------------------------
 def test_the_app_is_what_the_writefile_cells_write_in_order():
     cells = [cell("%%writefile app.py\nA\n"), cell("print(1)"), cell("%%writefile -a app.py\nB\n"),

@@ -65,8 +65,8 @@ def test_sampling_draws_the_resident_size_over_time(child):
     with sampled(process.pid, interval=0.001) as samples:
         ask("hold")
     assert len(samples.seconds) == len(samples.rss) >= 2
-    assert samples.seconds == sorted(samples.seconds)
-    assert samples.rise() <= 100 * MB  # each reading is what was resident at that instant
+    assert samples.seconds[-1] > samples.seconds[0]
+    assert min(samples.rss) > 4 * MB  # a real reading of a live Python process, never a zero or a default
 
 
 def test_a_process_that_is_gone_cannot_be_measured():

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import time
 
 import pytest
 
+from conftest import APPS
 from grader.cluster import MissingProcessType
 from grader.events import FileAccess
+from grader.local_state import LEFTOVER, findings
 from grader.procfile import python_script
 from grader.proctree import cpu_seconds, descendants
 from grader.source import BadInput
@@ -119,3 +122,39 @@ def test_a_process_type_the_procfile_lacks_is_bad_input_and_a_value_error(launch
     assert isinstance(raised.value, BadInput) and isinstance(raised.value, ValueError)
     assert str(raised.value) == ("this needs worker processes, but the app's Procfile declares only web. Add a "
                                  "line for them to the Procfile, such as `worker: python worker.py`.")
+
+
+def test_closing_a_cluster_kills_a_workers_helper_in_another_process_group(launched):
+    cluster = launched(FORKING, workers={"web": 1, "worker": 1})
+    helper = helper_of(cluster.workers["worker.1"].current)
+    cluster.close()
+    assert eventually(lambda: not alive(helper)), "the helper outlived its closed cluster"
+
+
+def test_a_file_a_worker_process_leaves_in_its_scratch_space_is_a_finding(launched):
+    cluster = launched(FORKING, workers={"web": 1, "worker": 1})
+    helper_of(cluster.workers["worker.1"].current)  # it has written its files by then
+    found = findings(cluster, cluster.platform.bus.recorded(FileAccess), cluster.platform.service_paths())
+    assert any(item.worker == "worker.1" and item.path == "$TMPDIR/left.txt" and item.kind == LEFTOVER
+               for item in found), found
+
+
+THREADED_WORKER = """import atexit, threading, time
+atexit.register(lambda: print("atexit ran", flush=True))
+def work():
+    time.sleep(1.0)  # long enough for the whole cluster to be ready first, on a busy machine too
+    print("thread finished", flush=True)
+threading.Thread(target=work).start()
+print("main code over", flush=True)
+"""
+
+
+def test_a_python_worker_ends_as_the_interpreter_would_its_threads_and_atexit_first(launched, tmp_path):
+    app = tmp_path / "threaded"
+    shutil.copytree(APPS / FORKING, app)
+    (app / "worker.py").write_text(THREADED_WORKER)
+    cluster = launched(app, workers={"web": 1, "worker": 1})
+    first = cluster.workers["worker.1"].incarnations[0]
+    assert eventually(lambda: first.exited), "the worker never ended"
+    assert first.stdout.read_text().splitlines() == ["main code over", "thread finished", "atexit ran"]
+    assert first.describe_exit() == "exit code 0"

@@ -1,9 +1,11 @@
 """Worker supervision with fakes: the escalation and boot rules, without any real process."""
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -85,3 +87,18 @@ def test_the_fork_server_builds_gunicorns_parser_once_and_every_worker_parses_wi
              "print(first is second, first.parse_args(['app:app', '--threads', '4']).threads)")
     said = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split()
     assert said == ["True", "4"]
+
+
+def test_a_bounded_command_ends_at_its_deadline_even_when_a_child_of_its_own_session_holds_the_output(tmp_path):
+    from grader.processes import run_bounded
+
+    pidfile = tmp_path / "stray.pid"
+    script = (f"import subprocess, time; subprocess.Popen(['setsid', 'sh', '-c', 'echo $$ > {pidfile}; "
+              "exec sleep 30']); time.sleep(30)")
+    started = time.monotonic()
+    done = run_bounded([sys.executable, "-c", script], cwd=tmp_path, env={"PATH": os.environ["PATH"]}, timeout=0.5)
+    try:
+        assert done.returncode is None and time.monotonic() - started < 5
+    finally:
+        if pidfile.exists():
+            os.kill(int(pidfile.read_text()), signal.SIGKILL)

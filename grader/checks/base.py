@@ -12,6 +12,11 @@ from typing import Callable
 PASSED, FAILED, NOT_GRADED = "passed", "failed", "could not grade"
 
 
+class Inconclusive(Exception):
+    """The grader could not judge the app this time, through no fault of the app (say, a machine too
+    busy to keep a timed scenario's pace): the check reads "could not grade", with this message."""
+
+
 @dataclass(frozen=True)
 class Verdict:
     passed: bool

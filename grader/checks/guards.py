@@ -21,8 +21,9 @@ STORE = "Keep that state in the backing store whose URL the platform gives you: 
 def review(scenario: Scenario, verdict: Verdict) -> Verdict:
     """The verdict, failed with an explanation when it rests on what only this machine provides."""
     platform, cluster = scenario.platform, scenario.cluster
-    shared = shared_state(cluster, platform.bus.recorded(FileAccess), platform.service_paths())
-    stray = stray_connections(cluster, platform.bus.recorded(Connection))
+    platform.bus.flush()  # once: every record a worker sent before this moment, of both kinds
+    shared = shared_state(cluster, platform.bus.events(FileAccess), platform.service_paths())
+    stray = stray_connections(cluster, platform.bus.events(Connection))
     if verdict.passed:
         problems = [stray_feedback(stray, cluster.env)] if stray else []
         problems += [shared_disk_feedback(found) for found in shared]

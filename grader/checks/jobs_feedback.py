@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import time
 
-from ..events import FileAccess
-from ..local_state import findings
+from ..local_state import recorded_findings
 from .feedback import explain
 from .jobs_watch import Job, JobWatch
 
@@ -37,11 +36,10 @@ def deaths(watch: JobWatch) -> tuple[str, list]:
 
 def local_writes(watch: JobWatch) -> str:
     """A sentence naming the files worker processes wrote on their local disk, if any."""
-    platform, cluster = watch.scenario.platform, watch.cluster
+    cluster = watch.cluster
     kinds = {name: worker.kind for name, worker in [*cluster.workers.items(),
                                                      *((w.name, w) for w in cluster.retired)]}
-    found = [finding for finding in findings(cluster, platform.bus.recorded(FileAccess), platform.service_paths())
-             if kinds.get(finding.worker) == "worker"]
+    found = [finding for finding in recorded_findings(watch.scenario) if kinds.get(finding.worker) == "worker"]
     if not found:
         return ""
     return " The platform also recorded local writes: " + "; ".join(item.describe() for item in found[:3]) + "."

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..local_state import PRIVATE_TMP, SCRATCH, listed, recorded_findings
+from ..local_state import DATABASE, PRIVATE_TMP, SCRATCH, listed, recorded_findings
 from .base import Check, Scenario, Verdict
 from .feedback import explain, listing
 from .scratch_reports import Figures, read, unknown_is_404, wrong_figures_hint
@@ -177,9 +177,10 @@ def no_local_state(scenario: Scenario) -> Verdict:
             made.append((served, names[index % len(names)], setup.report(served, worker=names[index % len(names)])[1]))
     _read_everywhere(scenario, made)
     found = [finding for finding in recorded_findings(scenario)
-             if finding.place not in (SCRATCH, PRIVATE_TMP) or finding.kind == "database"]
-    if not found:
-        return Verdict(True, "Every file the app wrote was scratch space, in TMPDIR, gone by the end of its request.")
+             if finding.place not in (SCRATCH, PRIVATE_TMP) or finding.kind == DATABASE]
+    if not found:  # whether the scratch space was emptied is scratch_empty's question
+        return Verdict(True, "Every file the app wrote was in its scratch space (TMPDIR, or the worker's own "
+                             "/tmp); nothing was written anywhere else.")
     return Verdict(False, explain(
         f"The grader made {len(made)} reports over {listing(names)}, read each from every worker, and "
         "recorded every file the app's code opened.",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 
-from .base import Scenario, Verdict
+from .base import Inconclusive, Scenario, Verdict
 from .feedback import explain
 from .sessions_visit import Visitor, cart, login, me, shopping, shown, visitors
 
@@ -23,7 +23,7 @@ EXPIRE = ("Give each session an expiry of SESSION_TTL seconds when it is created
           "(EXPIRE key ttl, or GETEX key EX ttl, which reads and renews in one step).")
 
 
-class FellBehind(Exception):
+class FellBehind(Inconclusive):
     """The grader's own requests came too far apart to judge renewal (an overloaded machine)."""
 
 
@@ -49,8 +49,10 @@ def idle_expiry(scenario: Scenario) -> Verdict:
             did,
             f"{alive.describe()}: {idle.user}'s session was still alive after {waited:.1f} s unused, "
             f"with SESSION_TTL={TTL}." + _cookie_note(idle),
-            "A session that never expires lives on in the store for ever, and so does every copy of "
-            "its cookie. Factor VI names a store with time-expiration (Redis, Memcached) as the place "
+            "The session outlived SESSION_TTL seconds of idleness: either it never expires, or its "
+            "lifetime is not the one SESSION_TTL sets (a TTL written into the code, or the framework's "
+            "default). A session the server does not forget lives on in the store, and so does every "
+            "copy of its cookie. Factor VI names a store with time-expiration (Redis, Memcached) as the place "
             "for sessions: the server must forget them once they are idle.",
             EXPIRE))
     return Verdict(True, f"With SESSION_TTL={TTL}: the session left idle for {TTL + GRACE:g} s got 401; "
@@ -73,8 +75,9 @@ def _keep_using(scenario: Scenario, busy: Visitor, item: str, until: float) -> t
         value, response = me(scenario, busy) if uses % 2 == 0 else cart(scenario, busy)
         uses += 1
         if value is None and time.monotonic() - previous > TIMELY:
-            raise FellBehind(f"two requests of the grader's own came {time.monotonic() - previous:.2f} s "
-                             f"apart, too long to judge a {TTL} s expiry; run the check again")
+            raise FellBehind(f"The grader fell behind on this busy machine: two of its own requests came "
+                             f"{time.monotonic() - previous:.2f} s apart, too long to judge a {TTL} s expiry. "
+                             "This says nothing about your app; run the check again.")
         if value is None:
             return (f"{response.describe()}, {started - logged_in:.1f} s after {busy.user} logged in, "
                     f"although the previous request of that session, {started - previous:.1f} s "

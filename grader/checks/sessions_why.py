@@ -8,8 +8,7 @@ record says which of the two.
 """
 from __future__ import annotations
 
-from ..events import FileAccess
-from ..local_state import LASTING, findings
+from ..local_state import LASTING, recorded_findings
 from .base import Scenario
 from .sessions_cookies import Anatomy, session_cookies
 from .sessions_visit import Visitor
@@ -41,9 +40,7 @@ def carries_data(visitor: Visitor) -> bool:
 
 def where_kept(scenario: Scenario, worker: str) -> str:
     """Where ``worker`` (any of its incarnations so far) kept state: its memory, or files it named."""
-    platform, cluster = scenario.platform, scenario.cluster
-    found = [finding for finding in findings(cluster, platform.bus.recorded(FileAccess), platform.service_paths())
-             if finding.worker == worker]
+    found = [finding for finding in recorded_findings(scenario) if finding.worker == worker]
     found.sort(key=lambda finding: finding.kind != LASTING)  # files read back first: the sessions
     if not found:
         return f"in {worker}'s memory"

@@ -84,8 +84,9 @@ class Course:
         done = self.path(self.coursedir.autograded_directory, submission.student, assignment)
         if force or not done.exists():
             return True
-        new = self.coursedir.get_existing_timestamp(str(submission.folder))
-        old = self.coursedir.get_existing_timestamp(str(done))
+        from .gradebook import timestamp
+        new = timestamp(self.coursedir, submission.folder)  # None for an unreadable timestamp.txt
+        old = timestamp(self.coursedir, done)
         return new is not None and old is not None and new > old
 
     def job_files(self, assignment: str, submission: Submission, template: bytes) -> tuple[dict[str, bytes], list[str]]:

@@ -81,10 +81,14 @@ def run(job: Job, folder: Path, send: Callable[[str, Verdicts], None]) -> dict:
         errors = _Errors()
         try:
             _autograde(config, send, errors, job.student)
-            _feedback(job, root, config)
         except Exception as error:  # whatever failed, the recorder still grades from the verdicts it has
             traceback.print_exc()
             outcome["error"] = errors.cause() or f"{type(error).__name__}: {error}"
+        else:
+            try:
+                _feedback(job, root, config)
+            except Exception:  # the notebook ran; the recorder makes the feedback page itself
+                traceback.print_exc()
     (folder / OUTCOME_FILE).write_text(json.dumps(outcome))
     return outcome
 

@@ -42,10 +42,11 @@ def run_remote(job: Job) -> dict:
                 if total <= MAX_RETURN_BYTES:
                     files[str(item.relative_to(produced))] = item.read_bytes()
         outcome = finished.folder / OUTCOME_FILE
+        said = outcome.read_bytes() if outcome.is_file() else b""  # before the folder is removed
         remove(finished)
         return {"verdicts": {name: v.to_dict() for name, v in finished.verdicts.items()},
                 "ended": finished.ended, "detail": finished.detail, "seconds": finished.seconds,
-                "files": files, "outcome": outcome.read_bytes() if outcome.is_file() else b""}
+                "files": files, "outcome": said}
     finally:
         runs.clean(work)
 

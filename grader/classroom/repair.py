@@ -55,7 +55,8 @@ def read_submission(path: Path) -> tuple[dict, list[str]]:
     notes: list[str] = []
     data["cells"] = _cells(data["cells"], notes)
     data["metadata"] = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
-    data["nbformat_minor"] = max(int(data.get("nbformat_minor", 5) or 5), 5)
+    minor = data.get("nbformat_minor")
+    data["nbformat_minor"] = max(minor, 5) if isinstance(minor, int) and not isinstance(minor, bool) else 5
     return data, notes
 
 
@@ -71,7 +72,8 @@ def _cells(cells: list, notes: list[str]) -> list[dict]:
     """Cells that nbformat accepts: known types, text sources, dict metadata, unique ids."""
     mended, seen, dropped, renamed = [], set(), 0, 0
     for cell in cells:
-        if not isinstance(cell, dict) or cell.get("cell_type") not in CELL_TYPES:
+        if not isinstance(cell, dict) or not isinstance(cell.get("cell_type"), str) \
+                or cell["cell_type"] not in CELL_TYPES:
             dropped += 1
             continue
         source = cell.get("source", "")
