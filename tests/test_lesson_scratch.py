@@ -129,7 +129,9 @@ def test_every_worker_reads_the_inventory_that_web_1_took(lesson):
 
 @pytest.mark.timeout(600)
 def test_holding_the_download_raises_memory_by_about_the_archive_size(lesson):
-    assert 40 <= megabytes(lesson, "claim-holding-memory") <= 120
+    # Readings every 5 ms can miss the very top on a loaded machine (39 MB was seen once, in CI); a
+    # streamed download stays within a few MB, so 30 still tells the two apart.
+    assert 30 <= megabytes(lesson, "claim-holding-memory") <= 120
 
 
 @pytest.mark.timeout(600)

@@ -28,6 +28,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Dict
 
 from .guard import grades_of, restore_grades
+from .repair import NOTES
 from .verdicts import Verdicts, cell_outputs, judge
 
 CHECK_PREFIX = "check_"  # grade_id of the graded cell that runs check NAME: check_NAME
@@ -133,7 +134,7 @@ class ApplyVerdicts(NbGraderPreprocessor):
             if restore_grades(resources, state["grades"]):
                 self.log.warning("The notebook changed its own grades in the gradebook while it ran; "
                                  "they were put back.")
-                nb.metadata.setdefault("factor_six_notes", []).append(
+                nb.metadata.setdefault(NOTES, []).append(
                     "The notebook changed its own grades in the gradebook while it ran; they were put back.")
         return nb, resources
 

@@ -28,10 +28,6 @@ class Verdicts:
     def result(self, name: str) -> CheckResult | None:
         return next((result for result in self.results if result.name == name), None)
 
-    @property
-    def score(self) -> float:
-        return round(sum(result.points for result in self.results), 2)
-
     def to_dict(self) -> dict:
         return {"exercise": self.exercise, "notes": list(self.notes), "seconds": self.seconds,
                 "results": [{"name": r.name, "title": r.title, "status": r.status, "points": r.points,
