@@ -14,6 +14,7 @@ if helper == 0:
         pass
     while True:
         time.sleep(60)
+os.setpgid(helper, helper)  # the parent sets it too, so it holds by the time the pid is printed
 with open("note.txt", "w") as note:
     note.write(os.environ["DYNO"])
 with open(os.path.join(os.environ["TMPDIR"], "left.txt"), "w") as left:
