@@ -150,12 +150,24 @@ def internal_error(error: Exception) -> str:
 
 def boot_feedback(failure: BootFailed) -> str:
     incarnation = failure.incarnation
-    if not failure.timed_out:
+    web = incarnation.kind == "web"
+    needs = " Nothing could be graded, because " + (
+        "no request could be answered." if web else
+        f"every check needs the app's `{incarnation.kind}` processes running, as the Procfile declares them.")
+    environment = ("a fresh process that has only what the platform gives it: the release's files and "
+                   "the environment (PORT, DATABASE_URL, REDIS_URL).")
+    if not failure.timed_out and web:
         saw = f"{incarnation.name} (pid {incarnation.pid}) {failure.reason}."
-        code = "app.py" if incarnation.kind == "web" else f"the code the Procfile's `{incarnation.kind}` line runs"
-        fix = (f"Read the error below, fix {code}, and run the check again. The app must import cleanly "
-               "in a fresh process that has only what the platform gives it: the release's files and "
-               "the environment (PORT, DATABASE_URL, REDIS_URL).")
+        fix = (f"Read the error below, fix app.py, and run the check again. The app must import cleanly "
+               f"in {environment}")
+    elif not failure.timed_out:
+        saw = f"{incarnation.name} (pid {incarnation.pid}) {failure.reason}."
+        fix = (f"Read the error below, fix the code the Procfile's `{incarnation.kind}` line runs, and run "
+               f"the check again. It must start in {environment}")
+    elif not web:
+        saw = f"{incarnation.name} {failure.reason}: the platform could not start it in time."
+        fix = ("This is rarely the app's fault (the machine may be very busy): run the check again, and tell "
+               "your instructor if it happens again.")
     elif incarnation.mode == "exec":
         saw = (f"{incarnation.name} (pid {incarnation.pid}) {failure.reason}: it never answered HTTP on "
                f"port {incarnation.port}, the port the platform gave it in $PORT, so it was killed.")
@@ -167,8 +179,7 @@ def boot_feedback(failure: BootFailed) -> str:
                "started by hand (gunicorn serves the `app` object for you).")
     return explain(
         "The grader built a release of your app and started its processes as its Procfile says (by default `web: gunicorn app:app`).",
-        saw + " Nothing could be graded, because no request could be answered.",
-        "", fix, [incarnation])
+        saw + needs, "", fix, [incarnation])
 
 
 def assert_passes(exercise: str, name: str, path=".", *, seed: int = 0, **options) -> None:

@@ -147,8 +147,9 @@ class Worker:
             incarnation.ready_at = incarnation.ready_at or time.monotonic()
         if incarnation.exited or incarnation.ready_at is None:
             timed_out = not incarnation.exited
+            started = "before it was ready" if incarnation.kind == "web" else "as soon as it started"
             reason = (f"was not ready within {timeout:g} s" if timed_out
-                      else f"exited with {describe_status(incarnation.exit_code)} before it was ready")
+                      else f"exited with {describe_status(incarnation.exit_code)} {started}")
             self.kill(incarnation)
             raise BootFailed(incarnation, reason, timed_out=timed_out)
 

@@ -262,3 +262,16 @@ def test_a_worker_that_dies_at_start_up_is_named_with_its_error(tmp_path):
                      r"stop, so no worker was left to take jobs", roundtrip.feedback)
     assert "fix worker.py" in roundtrip.feedback
     assert "KeyError: 'JOBS_SETTING_THAT_DOES_NOT_EXIST'" in roundtrip.feedback
+
+
+def test_a_worker_that_fails_at_once_stops_the_grading_with_feedback_about_the_worker(tmp_path):
+    shutil.copytree(APPS / "reliable", tmp_path, dirs_exist_ok=True)
+    (tmp_path / "worker.py").write_text('import os\n\nos.environ["JOBS_SETTING_THAT_DOES_NOT_EXIST"]\n')
+    report = grade("jobs", tmp_path, ["roundtrip", "parallel"])
+    assert {result.status for result in report.results} == {"could not grade"}
+    feedback = report.results[0].feedback
+    assert re.search(r"worker\.1 \(pid \d+\) exited with exit code 1 as soon as it started\. Nothing could be "
+                     r"graded, because every check needs the app's `worker` processes running", feedback)
+    assert "fix the code the Procfile's `worker` line runs" in feedback
+    assert "KeyError: 'JOBS_SETTING_THAT_DOES_NOT_EXIST'" in feedback
+    assert "request" not in feedback and "app.py" not in feedback  # nothing about the web process, which was fine
