@@ -155,12 +155,21 @@ def marked_processes(run_id: str) -> list[int]:
     return [pid for pid in found if pid != os.getpid() and not _is_zombie(pid)]
 
 
-def _is_zombie(pid: int) -> bool:
+def stat_fields(pid: int) -> list[bytes] | None:
+    """The fields of /proc/PID/stat after the command name (state first), or None if it is gone.
+
+    The name is cut at the *last* ``)``: a process may call itself anything, parentheses included.
+    """
     try:
         with open(f"/proc/{pid}/stat", "rb") as handle:
-            return handle.read().rsplit(b")", 1)[1].split()[0] == b"Z"
+            return handle.read().rsplit(b")", 1)[1].split()
     except (OSError, IndexError):
-        return True
+        return None
+
+
+def _is_zombie(pid: int) -> bool:
+    fields = stat_fields(pid)
+    return fields is None or fields[0] == b"Z"
 
 
 def sweep(run_id: str, deadline: float = 3.0) -> list[int]:

@@ -15,24 +15,15 @@ from __future__ import annotations
 
 import os
 
-from .processes import signal_group
+from .processes import signal_group, stat_fields
 
 TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-
-
-def _stat_fields(pid: int) -> list[bytes] | None:
-    """The fields of /proc/PID/stat after the command name (state first), or None if it is gone."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as handle:
-            return handle.read().rsplit(b")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
 
 
 def _ticks(pid: int) -> int | None:
     """CPU ticks used by ``pid`` and its waited-for children (utime, stime, cutime, cstime: fields
     14-17 of stat), or None if it is gone."""
-    fields = _stat_fields(pid)
+    fields = stat_fields(pid)
     return sum(int(value) for value in fields[11:15]) if fields is not None else None
 
 
@@ -46,7 +37,7 @@ def _snapshot() -> dict[int, tuple[int, int]]:
     with entries:
         for entry in entries:
             if entry.name.isdigit():
-                fields = _stat_fields(int(entry.name))
+                fields = stat_fields(int(entry.name))
                 if fields is not None:  # the parent is field 4; the CPU ticks as in _ticks
                     found[int(entry.name)] = (int(fields[1]), sum(int(value) for value in fields[11:15]))
     return found

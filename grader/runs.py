@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .processes import sweep
+from .processes import stat_fields, sweep
 
 OWNER = "owner"  # "<pid> <start ticks>" of the grader process that owns the run
 PIDS = "pids"  # lines "<pid> <start ticks>" of processes the marker cannot find
@@ -50,11 +50,8 @@ def record_pid(root: Path, pid: int) -> None:
 
 def start_ticks(pid: int) -> int | None:
     """When the process started, in clock ticks since boot (None when there is no such process)."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as handle:
-            return int(handle.read().rsplit(b")", 1)[1].split()[19])
-    except (OSError, IndexError, ValueError):
-        return None
+    fields = stat_fields(pid)
+    return int(fields[19]) if fields is not None and len(fields) > 19 else None
 
 
 def clean(root: Path) -> None:
