@@ -185,6 +185,14 @@ def test_the_summary_lists_every_student_with_score_status_and_seconds_and_the_n
     assert not batch.clean
 
 
+def test_the_summary_quotes_a_crashed_jobs_log_line_by_line_under_its_note():
+    note = "The grading crashed: its grading process ended with exit code 3. The last lines of its log:\n" \
+           "Traceback (most recent call last):\n  File \"job.py\", line 1\nMemoryError"
+    text = Batch("hits", [Recorded("cy", 0, 10, "crashed", 1.0, [note])], 1.0, 1, "this machine").to_text()
+    assert ("    - The grading crashed: its grading process ended with exit code 3. The last lines of its log:\n"
+            "      | Traceback (most recent call last):\n      |   File \"job.py\", line 1\n      | MemoryError\n") in text
+
+
 # -- the pool --------------------------------------------------------------------------------------
 # The stand-ins below replace the job's work in the forked child; fork=True because other tests may
 # have left idle threads in this process, which would make the pool start fresh processes instead.
@@ -229,6 +237,57 @@ def test_a_crashed_job_keeps_the_verdict_it_sent_and_says_how_it_ended(tmp_path,
     assert finished.ended == "crashed" and finished.detail == "its grading process ended with exit code 3"
     assert finished.verdicts == {"hits": verdicts({"burst"})}
     assert (finished.folder / jobs.LOG_FILE).read_text().strip() == "dying"
+    assert finished.log_tail == "dying"  # what the instructor's notes quote
+
+
+def test_a_log_tail_is_its_last_lines_and_nothing_for_a_missing_log(tmp_path):
+    log = tmp_path / jobs.LOG_FILE
+    log.write_bytes(b"x" * 10000 + b"\n" + b"".join(b"line %d\n" % n for n in range(10)) + b"\xff\n\n")
+    assert jobs.log_tail(log, lines=3) == "line 8\nline 9\n\ufffd"
+    assert jobs.log_tail(tmp_path / "missing.log") == ""
+
+
+def test_a_job_started_without_fork_dies_with_the_grader_that_started_it(tmp_path):
+    """The pool starts jobs with Popen where forking is unsafe (threads, as on a Dask worker); such a
+    job is in a session of its own, so only the parent-death signal can end it with its grader."""
+    stand_in = tmp_path / "python"  # stands in for the interpreter the job command runs
+    stand_in.write_text(f"#!/bin/sh\necho $$ > {tmp_path}/job.pid\nexec sleep 60\n")
+    stand_in.chmod(0o755)
+    grader = subprocess.Popen([sys.executable, "-c", f"""
+import sys
+from pathlib import Path
+sys.path.insert(0, {str(Path(__file__).parent)!r})
+from test_classroom_parts import fake_job
+from grader.classroom import local
+sys.executable = {str(stand_in)!r}
+list(local.LocalPool(1, Path({str(tmp_path)!r}), fork=False).run([fake_job(Path({str(tmp_path)!r}), "x", 60)]))
+"""])
+    pidfile = tmp_path / "job.pid"
+    deadline = time.monotonic() + 20
+    while not (pidfile.exists() and pidfile.read_text().strip()):
+        assert time.monotonic() < deadline and grader.poll() is None, "the job never started"
+        time.sleep(0.05)
+    job = int(pidfile.read_text())
+    assert os.getsid(job) == job  # a session of its own: signalling the grader's group cannot reach it
+    grader.kill()
+    grader.wait()
+    deadline = time.monotonic() + 5
+    try:
+        while alive(job):
+            assert time.monotonic() < deadline, "the job outlived its grader"
+            time.sleep(0.05)
+    finally:
+        if alive(job):
+            os.kill(job, signal.SIGKILL)
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat", "rb") as handle:
+        return handle.read().rsplit(b")", 1)[1].split()[0] != b"Z"
 
 
 def test_one_hanging_job_does_not_hold_up_the_others(tmp_path, monkeypatch):

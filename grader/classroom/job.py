@@ -207,6 +207,17 @@ def log_to(path: Path) -> None:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
+def log_tail(path: Path, lines: int = 6, limit: int = 4096) -> str:
+    """The last ``lines`` lines of a job's log (read from its last ``limit`` bytes), or ""."""
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(max(0, handle.seek(0, os.SEEK_END) - limit))
+            data = handle.read()
+    except OSError:
+        return ""
+    return "\n".join(data.decode("utf-8", "replace").rstrip().splitlines()[-lines:])
+
+
 def main(argv: list[str]) -> int:
     folder, fd = Path(argv[0]), int(argv[1])
     os.set_inheritable(fd, False)

@@ -12,7 +12,6 @@ every fork and otherwise runs the job as a fresh ``python -m grader.classroom.jo
 """
 from __future__ import annotations
 
-import ctypes
 import os
 import select
 import shutil
@@ -27,11 +26,10 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from .. import runs
-from ..processes import RUN_MARKER, signal_group, sweep
+from ..processes import RUN_MARKER, die_with_parent, signal_group, sweep
 from .execution import JOB_FOLDER, JOB_MARKER
-from .job import LOG_FILE, Job, log_to, pipe_sender, read_verdicts, run
+from .job import LOG_FILE, Job, log_tail, log_to, pipe_sender, read_verdicts, run
 
-PR_SET_PDEATHSIG = 1
 MAX_FILE_BYTES = 512 * 2**20  # a job (its kernel included) that writes a bigger file gets SIGXFSZ
 MAX_MEMORY_BYTES = 8 * 2**30  # address space of each process of a job: a runaway kernel stops here
 CHILD_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGCHLD, signal.SIGPIPE)
@@ -47,6 +45,7 @@ class Finished:
     ended: str  # "done", "timed out", "crashed"
     detail: str
     seconds: float
+    log_tail: str = ""  # the last lines of its log when it did not end well: what an instructor reads first
 
 
 @dataclass
@@ -110,7 +109,7 @@ class LocalPool:
                                        pass_fds=[write], start_new_session=True, stdin=subprocess.DEVNULL,
                                        env={**os.environ, RUN_MARKER: job.marker, JOB_MARKER: job.marker,
                                             JOB_FOLDER: str(folder)},
-                                       preexec_fn=_limits)
+                                       preexec_fn=_bounded)
             pid = process.pid
         os.close(write)
         os.set_blocking(read, False)
@@ -184,8 +183,9 @@ class LocalPool:
         if ended != "done":
             runs.remove_dead()  # grader runs of a killed job: their owner is gone now
         del self.running[entry.pid]
+        tail = log_tail(entry.folder / LOG_FILE) if ended != "done" else ""
         return Finished(entry.job, entry.folder, read_verdicts(bytes(entry.received)), ended, detail,
-                        time.monotonic() - entry.started)
+                        time.monotonic() - entry.started, tail)
 
 
 def _ending(code: int) -> tuple[str, str]:
@@ -213,13 +213,19 @@ def _limits() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (MAX_MEMORY_BYTES, MAX_MEMORY_BYTES))
 
 
+def _bounded() -> None:
+    """For a job started with Popen: dies with the grader, as a forked one does, within the limits."""
+    die_with_parent()
+    _limits()
+
+
 def _child(job: Job, folder: Path, read: int, write: int) -> None:
     """The forked child: a session of its own, dies with its parent, grades the job, exits."""
     code = 1
     try:
         os.close(read)
         os.setsid()
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        die_with_parent()
         for signum in CHILD_SIGNALS:
             signal.signal(signum, signal.SIG_DFL)
         _limits()

@@ -60,7 +60,8 @@ class Recorder:
         produced = finished.folder / COURSE / job.autograded
         notes = list(self.notes.pop(student, []))
         if finished.ended != "done":
-            notes.append(f"The grading {finished.ended}: {finished.detail}.")
+            notes.append(f"The grading {finished.ended}: {finished.detail}." + (
+                f" The last lines of its log:\n{finished.log_tail}" if finished.log_tail else ""))
         if outcome.get("error"):
             notes.append(f"nbgrader could not run the notebook to its end ({outcome['error']}); the "
                          "autograded notebook holds the verdicts, without the outputs of its other cells.")

@@ -46,7 +46,7 @@ def run_remote(job: Job) -> dict:
         remove(finished)
         return {"verdicts": {name: v.to_dict() for name, v in finished.verdicts.items()},
                 "ended": finished.ended, "detail": finished.detail, "seconds": finished.seconds,
-                "files": files, "outcome": said}
+                "files": files, "outcome": said, "log_tail": finished.log_tail}
     finally:
         runs.clean(work)
 
@@ -103,7 +103,8 @@ class DaskPool:
             target.write_bytes(data)
         (folder / OUTCOME_FILE).write_bytes(result["outcome"] or b"{}")
         verdicts = {name: Verdicts.from_dict(data) for name, data in result["verdicts"].items()}
-        return Finished(job, folder, verdicts, result["ended"], result["detail"], result["seconds"])
+        return Finished(job, folder, verdicts, result["ended"], result["detail"], result["seconds"],
+                        result.get("log_tail", ""))
 
 
 def _take(iterator, count: int) -> list:

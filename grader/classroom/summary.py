@@ -54,7 +54,10 @@ class Batch:
         if noted:
             lines += ["", "Notes:"]
             for item in noted:
-                lines += [f"  {item.student}:"] + [f"    - {_short(note)}" for note in item.notes]
+                lines.append(f"  {item.student}:")
+                for note in item.notes:  # a note's first paragraph, then any quoted lines (a log) as they are
+                    said, _, quoted = note.partition("\n")
+                    lines += [f"    - {_short(said)}"] + [f"      | {_clip(line)}" for line in quoted.splitlines()]
         counts = {}
         for item in self.submissions:
             counts[item.status] = counts.get(item.status, 0) + 1
@@ -74,6 +77,11 @@ def progress(total: int):
 def _short(note: str) -> str:
     note = " ".join(note.split())
     return note if len(note) <= NOTE_WIDTH * 2 else note[:NOTE_WIDTH * 2 - 1] + "…"
+
+
+def _clip(line: str) -> str:
+    line = line.rstrip()
+    return line if len(line) <= NOTE_WIDTH * 2 else line[:NOTE_WIDTH * 2 - 1] + "…"
 
 
 def _number(value: float) -> str:
