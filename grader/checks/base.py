@@ -74,3 +74,13 @@ class Scenario:
     platform: object
     cluster: object
     seed: int
+
+    def incarnation_of(self, response):
+        """The current process of the worker that gave ``response`` (whose logs feedback may quote)."""
+        worker = self.cluster.workers.get(response.worker)
+        return worker.current if worker else None
+
+
+def is_id(value) -> bool:
+    """Whether an app's value can be an id: a non-empty string or an integer (never a bool)."""
+    return (isinstance(value, str) and value != "") or (isinstance(value, int) and not isinstance(value, bool))

@@ -11,10 +11,10 @@ from __future__ import annotations
 from .base import Check, Scenario, Verdict
 from .feedback import ContractError, explain, listing
 from .jobs_disk import no_local_disk
-from .jobs_faults import BUSY_CPU, DONE_WITHIN, LONG, SMALL, crash, sigterm
+from .jobs_faults import BUSY_CPU, LONG, SMALL, crash, sigterm
 from .jobs_feedback import deaths, stuck
 from .jobs_parallel import parallel
-from .jobs_watch import JobWatch
+from .jobs_watch import DONE_WITHIN, JobWatch
 
 FAIL_WITHIN = 5.0  # seconds a job that raises at once may take to read "failed"
 BAD_BODIES = ({"n": "100"}, {"n": True}, {"n": 1.5}, {"n": None}, {}, [100], None)

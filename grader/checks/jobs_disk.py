@@ -5,10 +5,9 @@ from ..local_state import DATABASE, LASTING, LEFTOVER, LOG, WRITTEN, listed, rec
 from .base import Scenario, Verdict
 from .feedback import explain
 from .jobs_feedback import STORE, stuck
-from .jobs_watch import JobWatch
+from .jobs_watch import DONE_WITHIN, FINISHED, JobWatch
 
 JOBS = (5000, 20000, 30000)
-DONE_WITHIN = 10.0  # seconds for three small jobs on a busy machine
 ADVICE = {
     DATABASE: STORE + " Use the exact URL from the environment; don't open a database file of your own.",
     LASTING: STORE + " A file on a process's own disk is seen by no other process and is gone at its next restart.",
@@ -32,7 +31,7 @@ def no_local_disk(scenario: Scenario) -> Verdict:
             watch.read_everywhere(job)
     found = recorded_findings(scenario)
     if not finished and not found:
-        late = next(job for job in jobs if job.status not in ("done", "failed"))
+        late = next(job for job in jobs if job.status not in FINISHED)
         return Verdict(False, stuck(watch, late, did + ".", DONE_WITHIN))
     if not found:
         return Verdict(True, "No process kept anything on its local disk.")

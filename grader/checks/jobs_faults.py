@@ -13,10 +13,9 @@ from ..cluster import GRACEFUL_TIMEOUT
 from .base import Inconclusive, Scenario, Verdict
 from .feedback import explain
 from .jobs_feedback import RELIABLE, deaths, stuck
-from .jobs_watch import FINISHED, JobWatch
+from .jobs_watch import DONE_WITHIN, FINISHED, JobWatch
 
 SMALL, LONG = 20000, 100000  # count_primes(LONG) takes about 0.12 s of CPU here
-DONE_WITHIN = 10.0  # seconds a small job may take from POST to done on a busy machine
 REDO_WITHIN = 10.0  # seconds (SPEC) within which a killed job must be taken again
 JOB_SLACK = 8.0  # seconds a job may take once taken again, on a busy machine
 BUSY_CPU = 0.03  # CPU seconds that show a worker has started computing

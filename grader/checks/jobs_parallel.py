@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from .base import Scenario, Verdict
 from .feedback import explain, listing
 from .jobs_feedback import stuck
-from .jobs_watch import JobWatch
+from .jobs_watch import FINISHED, JobWatch
 
 N, BATCH = 120000, 4  # four jobs of about 0.15 s of CPU each
 FINISH_WITHIN = 20.0  # seconds for the whole batch on a busy machine
@@ -118,7 +118,7 @@ def judge(watch: JobWatch, batch: Batch) -> Verdict:
            f"{BATCH} jobs (n = {N}) at once, and followed their statuses and the workers' CPU time "
            "until all were done")
     if not batch.finished:
-        late = next(job for job in batch.jobs if job.status not in ("done", "failed"))
+        late = next(job for job in batch.jobs if job.status not in FINISHED)
         return Verdict(False, stuck(watch, late, did + ".", FINISH_WITHIN))
     if batch.work < MIN_WORK:
         return Verdict(False, explain(

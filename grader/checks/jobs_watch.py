@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 
 from ..events import Connection
 from ..proctree import cpu_seconds
-from .base import Scenario
+from .base import Scenario, is_id
 from .feedback import ContractError, explain
 
 STATUSES = ("queued", "running", "done", "failed")
 FINISHED = ("done", "failed")
+DONE_WITHIN = 10.0  # seconds small jobs may take from POST to finished, a few at once, on a busy machine
 POLL_INTERVAL = 0.02  # seconds between two rounds of reads after a change (a worker's exit ends it sooner)
 POLL_BACKOFF, POLL_MAX = 1.25, 0.05  # while nothing changes, each pause grows by this factor, up to this
 CONNECT_TIMEOUT = 10.0  # seconds a fresh worker process may take to reach the store
@@ -101,7 +102,7 @@ class JobWatch:
         started = time.monotonic()
         response = self.cluster.post("/jobs", {"n": n}, worker=worker)
         body = response.json()
-        if response.status != 202 or not isinstance(body, dict) or not _is_id(body.get("id")):
+        if response.status != 202 or not isinstance(body, dict) or not is_id(body.get("id")):
             raise ContractError(response, POSTED, self._incarnation(worker))
         job = Job(body["id"], n, worker, started, latency=response.latency)
         self.jobs.append(job)
@@ -227,9 +228,6 @@ def went_back(job: Job, worker: str, body: dict) -> str:
         "finished already, in one atomic step in the store (a transaction, a Lua script, or "
         "HSETNX/SET NX on a 'finished' marker).")
 
-
-def _is_id(value) -> bool:
-    return (isinstance(value, str) and value != "") or (isinstance(value, int) and not isinstance(value, bool))
 
 
 def _follows_contract(body, job: Job) -> bool:

@@ -16,7 +16,7 @@ from ..events import FileAccess
 from ..memory import PeakMemory
 from .base import Scenario, Verdict
 from .feedback import explain
-from .scratch_reports import incarnation_of, read, size, wrong_figures_hint
+from .scratch_reports import read, size, wrong_figures_hint
 from .scratch_data import large
 from .scratch_setup import Setup
 
@@ -100,7 +100,7 @@ def concurrent(scenario: Scenario) -> Verdict:
         "When one process serves two requests at the same moment, anything they share (a scratch file "
         "with a fixed name, a module-level variable) carries one request's data into the other's. "
         "Factor VI: scratch space serves a single request, so every request needs its own.",
-        fix, [incarnation_of(scenario, crashed[0])] if crashed else []))
+        fix, [scenario.incarnation_of(crashed[0])] if crashed else []))
 
 
 def _two_at_once(scenario: Scenario, worker: str):

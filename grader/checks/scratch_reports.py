@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 from ..http import REQUEST_TIMEOUT, Response
 from ..processes import tail_file
-from .base import Scenario
+from .base import Scenario, is_id
 from .feedback import ContractError, explain
 from .scratch_data import Csv
 
@@ -65,10 +65,6 @@ def article(text: str) -> str:
     return f"an {text}" if number.startswith("8") or number in ("11", "18") else f"a {text}"
 
 
-def incarnation_of(scenario: Scenario, response: Response):
-    worker = scenario.cluster.workers.get(response.worker)
-    return worker.current if worker else None
-
 
 def create(scenario: Scenario, url: str, data: Csv, what: str, *, worker: str | None = None,
            client=None, timeout: float = REQUEST_TIMEOUT) -> tuple[Response, object]:
@@ -79,7 +75,7 @@ def create(scenario: Scenario, url: str, data: Csv, what: str, *, worker: str | 
     response = scenario.cluster.post("/reports", {"url": url}, worker=worker, client=client, timeout=timeout)
     body = response.json()
     report_id = body.get("id") if isinstance(body, dict) else None
-    if response.status == 201 and _is_id(report_id):
+    if response.status == 201 and is_id(report_id):
         return response, report_id
     did = f"The grader sent POST /reports {{\"url\": \"{url}\"}} to {response.worker}: {what}."
     raise Unexpected(response, refusal(scenario, response, did, data))
@@ -87,7 +83,7 @@ def create(scenario: Scenario, url: str, data: Csv, what: str, *, worker: str | 
 
 def refusal(scenario: Scenario, response: Response, did: str, data: Csv | None = None) -> str:
     """Feedback for a POST of a valid file that was not answered 201 with an id."""
-    logs = [incarnation_of(scenario, response)] if response.status is None or response.status >= 500 else []
+    logs = [scenario.incarnation_of(response)] if response.status is None or response.status >= 500 else []
     logs = [incarnation for incarnation in logs if incarnation is not None]
     if response.status is None:
         return explain(did, f"The request failed: {response.error}.", "",
@@ -119,7 +115,7 @@ def read(scenario: Scenario, report_id, worker: str) -> tuple[Response, Figures 
     if response.status == 200 and isinstance(body, dict) and _is_count(body.get("rows")) \
             and _is_number(body.get("total")):
         return response, Figures(body["rows"], float(body["total"]))
-    incarnation = incarnation_of(scenario, response)
+    incarnation = scenario.incarnation_of(response)
     raise ContractError(response, READ, incarnation)
 
 
@@ -131,7 +127,7 @@ def unknown_is_404(scenario: Scenario, worker: str) -> None:
             f"The grader sent GET /reports/no-such-report-42 to {worker}, an id no POST ever returned.",
             f"It returned {response.status} {_short(response.body)}.", "",
             'The exercise expects 404 with JSON like {"error": "no such report"} for an unknown id.',
-            [incarnation_of(scenario, response)] if (response.status or 500) >= 500 else []))
+            [scenario.incarnation_of(response)] if (response.status or 500) >= 500 else []))
 
 
 def wrong_figures_hint(got: Figures, data: Csv) -> str:
@@ -152,9 +148,6 @@ def _short(body: str) -> str:
     body = body.strip().replace("\n", " ")
     return "with body " + repr(body if len(body) <= 160 else body[:157] + "...") if body else "with an empty body"
 
-
-def _is_id(value) -> bool:
-    return (isinstance(value, str) and value != "") or (isinstance(value, int) and not isinstance(value, bool))
 
 
 def _is_count(value) -> bool:

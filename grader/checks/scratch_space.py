@@ -14,7 +14,6 @@ from ..ports import free_port
 from ..services import inventory
 from .base import Scenario, Verdict
 from .feedback import explain, listing
-from .scratch_reports import incarnation_of
 from .scratch_data import broken, large, small
 from .scratch_setup import CLEAN_UP, Setup, leftovers, listed
 
@@ -120,7 +119,7 @@ def _failed(scenario: Scenario, did: str, outcomes: list[Outcome], why: str) -> 
     wrong = [outcome for outcome in outcomes if outcome.problems]
     fixes = dict.fromkeys(fix for outcome in wrong for fix in outcome.fixes)
     crashed = next((outcome.response for outcome in wrong if outcome.crashed), None)
-    logs = [incarnation_of(scenario, crashed)] if crashed else []
+    logs = [scenario.incarnation_of(crashed)] if crashed else []
     saw = "\n".join("    " + outcome.describe() for outcome in wrong)
     return Verdict(False, explain(did, "What went wrong:\n" + saw, why, "\n".join(FIXES[fix] for fix in fixes),
                                   [incarnation for incarnation in logs if incarnation]))

@@ -59,13 +59,9 @@ def shown(items: list) -> str:
     return json.dumps(items)
 
 
-def _incarnation(scenario: Scenario, response: Response):
-    worker = scenario.cluster.workers.get(response.worker)
-    return worker.current if worker else None
-
 
 def _broken(scenario: Scenario, response: Response, expected: str) -> ContractError:
-    return ContractError(response, expected, _incarnation(scenario, response))
+    return ContractError(response, expected, scenario.incarnation_of(response))
 
 
 def login(scenario: Scenario, visitor: Visitor, worker: str | None = None) -> Response:
