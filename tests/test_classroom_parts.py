@@ -105,6 +105,37 @@ def test_a_broken_timestamp_is_no_timestamp_and_does_not_stop_the_batch(tmp_path
     assert course.should_grade("hits", Submission("ann", submitted), force=False) is False
 
 
+def test_a_big_file_named_before_the_notebook_never_pushes_the_notebook_out(tmp_path, monkeypatch):
+    from grader.classroom import course as courses
+    from grader.classroom.course import Course, Submission
+
+    (tmp_path / "nbgrader_config.py").write_text("c = get_config()\nc.CourseDirectory.course_id = 'x'\n")
+    (tmp_path / "source" / "hits").mkdir(parents=True)
+    submitted = tmp_path / "submitted" / "ann" / "hits"
+    submitted.mkdir(parents=True)
+    (submitted / "a_big.csv").write_bytes(b"x" * 900)  # sorts before the notebook
+    (submitted / "b_small.csv").write_bytes(b"y" * 50)
+    (submitted / "hits.ipynb").write_bytes(b"{}" * 200)
+    (submitted / "link.ipynb").symlink_to("/etc/passwd")
+    monkeypatch.setattr(courses, "MAX_SUBMISSION_BYTES", 1000)
+    files, notes = Course(tmp_path).job_files("hits", Submission("ann", submitted), b"")
+    assert sorted(name for name in files if name.startswith("submitted")) == [
+        "submitted/ann/hits/b_small.csv", "submitted/ann/hits/hits.ipynb"]
+    assert notes == ["a_big.csv was not graded: the submission is over 0 MiB."]
+
+
+def test_capped_keeps_notebooks_first_then_the_smallest_files_and_skips_what_it_is_told(tmp_path):
+    from grader.classroom.capped import capped
+
+    (tmp_path / "sub").mkdir()
+    for name, size in {"z.ipynb": 40, "sub/y.ipynb": 40, "a.bin": 30, "b.bin": 10, "c.bin": 15, "skip.me": 1}.items():
+        (tmp_path / name).write_bytes(b"x" * size)
+    kept, left = capped(tmp_path, 110, skip=lambda path: path.suffix == ".me")
+    assert [path.relative_to(tmp_path).as_posix() for path in kept] == ["b.bin", "c.bin", "sub/y.ipynb", "z.ipynb"]
+    assert [path.name for path in left] == ["a.bin"]
+    assert capped(tmp_path / "missing", 10) == ([], [])
+
+
 # -- verdicts --------------------------------------------------------------------------------------
 def test_the_app_is_what_the_writefile_cells_write_in_order():
     cells = [cell("%%writefile app.py\nA\n"), cell("print(1)"), cell("%%writefile -a app.py\nB\n"),

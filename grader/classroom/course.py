@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..source import BadInput
+from .capped import capped
 
 CONFIG_FILE = "nbgrader_config.py"
 MAX_SUBMISSION_BYTES = 64 * 2**20  # files of one submission beyond this are not copied to its job
@@ -99,16 +100,11 @@ class Course:
         source = self.path(self.coursedir.source_directory, ".", assignment)
         for name in find_all_files(str(source), self.coursedir.ignore + ["*.ipynb"]):
             files[os.path.relpath(name, self.root)] = Path(name).read_bytes()
-        notes, total = [], 0
-        for name in sorted(submission.folder.rglob("*")):
-            if name.is_symlink() or not name.is_file():
-                continue
-            total += name.stat().st_size
-            relative = os.path.relpath(name, self.root)
-            if total > MAX_SUBMISSION_BYTES:
-                notes.append(f"{name.name} was not graded: the submission is over {MAX_SUBMISSION_BYTES // 2**20} MiB.")
-                continue
-            files[relative] = name.read_bytes()
+        kept, left = capped(submission.folder, MAX_SUBMISSION_BYTES)
+        for name in kept:
+            files[os.path.relpath(name, self.root)] = name.read_bytes()
+        notes = [f"{name.name} was not graded: the submission is over {MAX_SUBMISSION_BYTES // 2**20} MiB."
+                 for name in left]
         return files, notes
 
     def template_gradebook(self, assignment: str) -> bytes:

@@ -23,6 +23,7 @@ from pathlib import Path
 import nbformat
 
 from . import chains, gradebook, steps
+from .capped import capped
 from .course import Course
 from .job import COURSE, OUTCOME_FILE, Job
 from .local import Finished
@@ -186,13 +187,7 @@ def _outcome(folder: Path) -> dict:
 
 def _copy_extra(source: Path, target: Path) -> None:
     """Files beside the notebook (what nbgrader's autograde left there), up to MAX_EXTRA_BYTES."""
-    total = 0
-    for item in sorted(source.rglob("*")):
-        if item.is_symlink() or not item.is_file() or item.suffix == ".ipynb":
-            continue
-        total += item.stat().st_size
-        if total > MAX_EXTRA_BYTES:
-            break
+    for item in capped(source, MAX_EXTRA_BYTES, skip=lambda path: path.suffix == ".ipynb")[0]:
         destination = target / item.relative_to(source)
         destination.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(item, destination)

@@ -19,6 +19,7 @@ from typing import Iterable, Iterator
 from .. import runs
 from ..source import BadInput
 from ..forkserver import RUN_TAG
+from .capped import capped
 from .job import COURSE, OUTCOME_FILE, Job
 from .local import Finished, LocalPool, remove
 from .verdicts import Verdicts
@@ -35,12 +36,8 @@ def run_remote(job: Job) -> dict:
     try:
         finished, = LocalPool(1, work, fork=False).run([job])  # a Dask worker has threads: never fork
         produced = finished.folder / COURSE / job.autograded
-        files, total = {}, 0
-        for item in sorted(produced.rglob("*")) if produced.is_dir() else []:
-            if item.is_file() and not item.is_symlink():
-                total += item.stat().st_size
-                if total <= MAX_RETURN_BYTES:
-                    files[str(item.relative_to(produced))] = item.read_bytes()
+        files = {str(item.relative_to(produced)): item.read_bytes()
+                 for item in capped(produced, MAX_RETURN_BYTES)[0]}
         outcome = finished.folder / OUTCOME_FILE
         said = outcome.read_bytes() if outcome.is_file() else b""  # before the folder is removed
         remove(finished)
