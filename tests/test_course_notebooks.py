@@ -1,39 +1,29 @@
 """The course notebooks: committed clean, built by the lesson conventions, navigation up to date,
 every cell runs headless, and what the cells print is what the prose says they print.
 
-Each notebook runs at most once per test module, in a fresh python3 kernel whose working directory
-is a temporary copy of ``course/``, so the files its ``%%writefile`` cells create never land in the
-repository. The kernel imports ``grader`` from this working tree (PYTHONPATH), whatever copy
-happens to be installed. A claim test finds its cell by a metadata tag (``claim-...``) and parses
-what that cell printed, so it fails as soon as a lesson's behaviour drifts from its prose.
+Every notebook runs once per suite (:mod:`notebook_runs`): those with a test module of their own
+(``test_lesson_*.py``) run there, the others here, at most once per test module.
 """
 from __future__ import annotations
 
 import ast
-import contextlib
 import importlib.util
-import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
-import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
-ROOT = Path(__file__).resolve().parent.parent
-COURSE = ROOT / "course"
+from notebook_runs import COURSE, Run, execute, run_by_their_own_modules
+
 NOTEBOOKS = sorted(COURSE.glob("*.ipynb"))
 INTRODUCTION = "00.00-Introduction.ipynb"
 LESSON_01 = "01.00-Stateful-Counter-Breaks.ipynb"
-CELL_TIMEOUT = 120  # seconds, per cell
 NAME = re.compile(r"^\d\d\.\d\d-[A-Z0-9][A-Za-z0-9]*(-[A-Za-z0-9]+)*\.ipynb$")
-ANSI = re.compile(r"\x1b\[[0-9;]*m")
+OWN_MODULES = run_by_their_own_modules()
 PREDICT = "**Predict, then run.**"
 HEADINGS = ("## Key points", "## Check yourself", "## Further reading")
 
@@ -168,57 +158,6 @@ def load_make_nav(path: Path):
 
 
 # -- running the notebooks -----------------------------------------------------------------------
-@dataclass(frozen=True)
-class Run:
-    """One headless execution of a notebook: the executed notebook, its errors and how long it took."""
-
-    notebook: object
-    errors: list[str]
-    seconds: float
-
-
-def execute(name: str, work: Path) -> Run:
-    course = work / "course"
-    shutil.copytree(COURSE, course, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
-    notebook = read(course / name)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-    client = NotebookClient(notebook, timeout=CELL_TIMEOUT, kernel_name="python3", allow_errors=True,
-                            resources={"metadata": {"path": str(course)}})
-    started = time.monotonic()
-    client.execute(env=env)
-    seconds = time.monotonic() - started
-    errors = [f"cell {index} raised {output.ename}: {output.evalue}\n" + ANSI.sub("", "\n".join(output.traceback))
-              for index, cell in enumerate(notebook.cells) if cell.cell_type == "code"
-              for output in cell.outputs if output.output_type == "error"]
-    errors += [f"process {pid} ({command}) outlived the kernel" for pid, command in survivors(course)]
-    return Run(notebook, errors, seconds)
-
-
-def survivors(folder: Path, grace: float = 2.0) -> list[tuple[int, str]]:
-    """Processes still running in ``folder`` (a server a lesson forgot to stop) ``grace`` seconds
-    after the kernel ended; each one found is killed, so that a failing lesson leaks nothing."""
-    deadline = time.monotonic() + grace
-    while (found := processes_in(folder)) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    for pid, _ in found:
-        with contextlib.suppress(OSError):
-            os.kill(pid, signal.SIGKILL)
-    return found
-
-
-def processes_in(folder: Path) -> list[tuple[int, str]]:
-    """(pid, command line) of the live processes whose working directory lies in ``folder``."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            if entry.name.isdigit() and Path(os.readlink(entry / "cwd")).is_relative_to(folder) \
-                    and (entry / "stat").read_bytes().rsplit(b")", 1)[1].split()[0] != b"Z":
-                found.append((int(entry.name), (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode().strip()))
-        except OSError:
-            continue
-    return found
-
-
 @pytest.fixture(scope="module")
 def run_of(tmp_path_factory):
     """``run_of(name)`` executes a notebook the first time it is asked, then returns the same Run."""
@@ -226,60 +165,27 @@ def run_of(tmp_path_factory):
 
     def run(name: str) -> Run:
         if name not in runs:
-            before = sorted(os.listdir(COURSE))
             runs[name] = execute(name, tmp_path_factory.mktemp(Path(name).stem))
-            assert sorted(os.listdir(COURSE)) == before, f"{name} wrote files into course/ instead of its working copy"
         return runs[name]
     return run
 
 
 @pytest.fixture
 def lesson(run_of):
-    """The outputs of a notebook that ran without errors (a run with errors fails every claim test)."""
-    def outputs(name: str) -> "Outputs":
-        run = run_of(name)
-        if run.errors:
-            pytest.fail(f"{name} did not run cleanly, so its claims cannot be checked:\n{run.errors[0]}", pytrace=False)
-        return Outputs(run.notebook)
-    return outputs
+    """``lesson(name)``: the run of a notebook that ran cleanly (a run with errors fails every claim test)."""
+    return lambda name: run_of(name).clean()
 
 
-class Outputs:
-    """What the cells of an executed notebook printed, looked up by their ``claim-...`` tags."""
-
-    def __init__(self, notebook):
-        self.notebook = notebook
-
-    def cell(self, tag: str):
-        cells = [cell for cell in self.notebook.cells if tag in cell.metadata.get("tags", [])]
-        assert len(cells) == 1, f"expected one cell tagged {tag!r}, found {len(cells)}"
-        return cells[0]
-
-    def text(self, tag: str) -> str:
-        """Everything the tagged cell printed, and the plain text of what it displayed."""
-        parts = []
-        for output in self.cell(tag).outputs:
-            if output.output_type == "stream" and output.name == "stdout":
-                parts.append(output.text.replace("\r\n", "\n"))  # shell commands print through a terminal
-            elif output.output_type in ("execute_result", "display_data"):
-                parts.append(output.data.get("text/plain", "") + "\n")
-        return "".join(parts)
-
-    def value(self, tag: str, label: str):
-        """The Python literal printed after ``label`` at the start of a line of the tagged cell."""
-        text = self.text(tag)
-        for line in text.splitlines():
-            if line.startswith(label):
-                return ast.literal_eval(line[len(label):].strip())
-        raise AssertionError(f"no line starting with {label!r} in what {tag} printed:\n{text}")
+def test_every_lesson_a_module_of_its_own_runs_exists():
+    missing = {name: module for name, module in OWN_MODULES.items() if not (COURSE / name).exists()}
+    assert not missing, f"these modules run notebooks that do not exist: {missing}"
 
 
 @pytest.mark.timeout(600)
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=notebook_id)
+@pytest.mark.parametrize("path", [path for path in NOTEBOOKS if path.name not in OWN_MODULES], ids=notebook_id)
 def test_notebook_runs_without_errors_and_leaves_nothing_running(path, run_of):
     run = run_of(path.name)
     assert not run.errors, "\n\n".join(run.errors)
-    print(f"{path.name} ran in {run.seconds:.1f} s")
 
 
 # -- what the introduction claims ----------------------------------------------------------------

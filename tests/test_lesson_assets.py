@@ -1,88 +1,30 @@
-"""Lesson 04.00, Build, Then Run: it runs headless in time, and what its cells print is what its
-prose says they print.
-
-The notebook runs once for the whole module, in a fresh python3 kernel whose working directory is a
-temporary copy of ``course/`` (its ``%%writefile`` cells never touch the repository) and which
-imports ``grader`` from this working tree. A claim test finds its cell by its ``claim-...`` tag.
-"""
+"""Lesson 04.00, Build, Then Run: it runs headless in time, leaves nothing running, and what its
+cells print is what its prose says they print (run once for the module by :mod:`notebook_runs`)."""
 from __future__ import annotations
 
-import ast
-import os
 import re
-import shutil
-import time
-from pathlib import Path
 
-import nbformat
 import pytest
-from nbclient import NotebookClient
 
-ROOT = Path(__file__).resolve().parent.parent
+from notebook_runs import Run, execute
+
 LESSON = "04.00-Build-Then-Run.ipynb"
-CELL_TIMEOUT = 120  # seconds
 BUDGET = 60.0  # seconds the whole lesson may take here
-ANSI = re.compile(r"\x1b\[[0-9;]*m")
 FINGERPRINTED = re.compile(r"^/dist/site\.[0-9a-f]{10}\.js$")
-
-
-class Run:
-    """The executed notebook, its errors and how long it took; ``text(tag)`` is what a cell printed."""
-
-    def __init__(self, notebook, seconds: float):
-        self.notebook, self.seconds = notebook, seconds
-        self.errors = [f"cell {index} raised {output.ename}: {output.evalue}\n"
-                       + ANSI.sub("", "\n".join(output.traceback))
-                       for index, cell in enumerate(notebook.cells) if cell.cell_type == "code"
-                       for output in cell.outputs if output.output_type == "error"]
-
-    def cell(self, tag: str):
-        cells = [cell for cell in self.notebook.cells if tag in cell.metadata.get("tags", [])]
-        assert len(cells) == 1, f"expected one cell tagged {tag!r}, found {len(cells)}"
-        return cells[0]
-
-    def text(self, tag: str) -> str:
-        parts = []
-        for output in self.cell(tag).outputs:
-            if output.output_type == "stream" and output.name == "stdout":
-                parts.append(output.text)
-            elif output.output_type in ("execute_result", "display_data"):
-                parts.append(output.data.get("text/plain", "") + "\n")
-        return "".join(parts)
-
-    def value(self, tag: str, label: str):
-        """The Python literal printed after ``label`` at the start of a line of the tagged cell."""
-        for line in self.text(tag).splitlines():
-            if line.startswith(label):
-                return ast.literal_eval(line[len(label):].strip())
-        raise AssertionError(f"no line starting with {label!r} in what {tag} printed:\n{self.text(tag)}")
 
 
 @pytest.fixture(scope="module")
 def lesson(tmp_path_factory) -> Run:
-    course = tmp_path_factory.mktemp("lesson") / "course"
-    shutil.copytree(ROOT / "course", course, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
-    notebook = nbformat.read(course / LESSON, as_version=4)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-    client = NotebookClient(notebook, timeout=CELL_TIMEOUT, kernel_name="python3", allow_errors=True,
-                            resources={"metadata": {"path": str(course)}})
-    started = time.monotonic()
-    client.execute(env=env)
-    run = Run(notebook, time.monotonic() - started)
-    print(f"{LESSON} ran in {run.seconds:.1f} s")
-    return run
+    return execute(LESSON, tmp_path_factory.mktemp("lesson"))
 
 
 @pytest.fixture
 def claims(lesson) -> Run:
-    if lesson.errors:
-        pytest.fail(f"{LESSON} did not run cleanly, so its claims cannot be checked:\n{lesson.errors[0]}",
-                    pytrace=False)
-    return lesson
+    return lesson.clean()
 
 
 @pytest.mark.timeout(300)
-def test_lesson_runs_without_errors_within_its_budget(lesson):
+def test_lesson_runs_without_errors_within_its_budget_and_leaves_nothing_running(lesson):
     assert not lesson.errors, "\n\n".join(lesson.errors)
     assert lesson.seconds <= BUDGET, f"{LESSON} took {lesson.seconds:.1f} s (budget {BUDGET:g} s)"
 

@@ -1,77 +1,32 @@
-"""Lesson 05.00 (process types and background jobs) runs headless, in time, and shows what it says.
-
-The notebook runs once, in a fresh python3 kernel whose working directory is a temporary copy of
-``course/`` (its ``%%writefile`` cells never touch the repository) and which imports ``grader``
-from this working tree. Each claim test finds its cell by a ``claim-...`` tag and parses what the
-cell printed, so it fails as soon as the lesson's behaviour drifts from its prose.
-"""
+"""Lesson 05.00 (process types and background jobs) runs headless, in time, leaves nothing running,
+and shows what it says: each claim test parses what its tagged cell printed (:mod:`notebook_runs`)."""
 from __future__ import annotations
 
-import ast
-import os
 import re
-import shutil
-import time
-from pathlib import Path
 
-import nbformat
 import pytest
-from nbclient import NotebookClient
 
-ROOT = Path(__file__).resolve().parent.parent
+from notebook_runs import Run, execute
+
 LESSON = "05.00-Process-Types-And-Jobs.ipynb"
 BUDGET = 60.0  # seconds the whole lesson may take here
-CELL_TIMEOUT = 120  # seconds, per cell
-ANSI = re.compile(r"\x1b\[[0-9;]*m")
-
-
-class Run:
-    """The executed notebook, its errors and its duration; ``text(tag)`` is what a cell printed."""
-
-    def __init__(self, notebook, seconds: float):
-        self.notebook = notebook
-        self.seconds = seconds
-        self.errors = [f"cell {index} raised {output.ename}: {output.evalue}\n"
-                       + ANSI.sub("", "\n".join(output.traceback))
-                       for index, cell in enumerate(notebook.cells) if cell.cell_type == "code"
-                       for output in cell.outputs if output.output_type == "error"]
-
-    def cell(self, tag: str):
-        cells = [cell for cell in self.notebook.cells if tag in cell.metadata.get("tags", [])]
-        assert len(cells) == 1, f"expected one cell tagged {tag!r}, found {len(cells)}"
-        return cells[0]
-
-    def text(self, tag: str) -> str:
-        assert not self.errors, self.errors[0]
-        return "".join(output.text for output in self.cell(tag).outputs
-                       if output.output_type == "stream" and output.name == "stdout")
-
-    def value(self, tag: str, label: str):
-        """The Python literal printed after ``label`` at the start of a line of the tagged cell."""
-        for line in self.text(tag).splitlines():
-            if line.startswith(label):
-                return ast.literal_eval(line[len(label):].strip())
-        raise AssertionError(f"no line starting with {label!r} in what {tag} printed:\n{self.text(tag)}")
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory) -> Run:
-    course = tmp_path_factory.mktemp("lesson") / "course"
-    shutil.copytree(ROOT / "course", course, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
-    notebook = nbformat.read(course / LESSON, as_version=4)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-    client = NotebookClient(notebook, timeout=CELL_TIMEOUT, kernel_name="python3", allow_errors=True,
-                            resources={"metadata": {"path": str(course)}})
-    started = time.monotonic()
-    client.execute(env=env)
-    return Run(notebook, time.monotonic() - started)
+def lesson(tmp_path_factory) -> Run:
+    return execute(LESSON, tmp_path_factory.mktemp("lesson"))
+
+
+@pytest.fixture
+def run(lesson) -> Run:
+    """The lesson's run, for a claim test: one with errors fails the test."""
+    return lesson.clean()
 
 
 @pytest.mark.timeout(600)
-def test_lesson_runs_without_errors_within_its_budget(run):
-    assert not run.errors, "\n\n".join(run.errors)
-    print(f"{LESSON} ran in {run.seconds:.1f} s")
-    assert run.seconds <= BUDGET, f"the lesson took {run.seconds:.1f} s (budget {BUDGET:g} s)"
+def test_lesson_runs_without_errors_within_its_budget_and_leaves_nothing_running(lesson):
+    assert not lesson.errors, "\n\n".join(lesson.errors)
+    assert lesson.seconds <= BUDGET, f"the lesson took {lesson.seconds:.1f} s (budget {BUDGET:g} s)"
 
 
 def test_sending_in_the_request_makes_every_sign_up_wait_for_the_mail_server(run):

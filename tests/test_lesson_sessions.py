@@ -1,110 +1,35 @@
 """Lesson 02.00, Sessions Without Stickiness: it runs headless within its time budget, leaves nothing
-running, and every claim its prose makes about an output is what that output shows.
-
-The notebook runs once per module, in a fresh python3 kernel whose working directory is a temporary
-copy of ``course/`` (its ``%%writefile`` cells never touch the repository), importing ``grader`` from
-this working tree. Claim tests find their cell by a ``claim-...`` tag and parse what it printed.
-"""
+running, and every claim its prose makes about an output is what that output shows (the lesson runs
+once for the module, by :mod:`notebook_runs`)."""
 from __future__ import annotations
 
-import ast
-import contextlib
-import os
 import re
-import shutil
-import signal
-import time
-from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
-ROOT = Path(__file__).resolve().parent.parent
-COURSE = ROOT / "course"
+from notebook_runs import COURSE, Run, execute
+
 LESSON = "02.00-Sessions-Without-Stickiness.ipynb"
 BUDGET = 60.0  # seconds the whole lesson may take, top to bottom, on a 2-core machine
-CELL_TIMEOUT = 120  # seconds, per cell
 SERVED = '200 {"count":1,"items":["tea"],"name":"alice"}'
 REFUSED = '401 {"error":"sign in first"}'
 
 
-class Run:
-    """One headless execution: the executed notebook, its errors, and how long it took."""
-
-    def __init__(self, notebook, errors: list[str], seconds: float):
-        self.notebook, self.errors, self.seconds = notebook, errors, seconds
-
-    def cell(self, tag: str):
-        cells = [cell for cell in self.notebook.cells if tag in cell.metadata.get("tags", [])]
-        assert len(cells) == 1, f"expected one cell tagged {tag!r}, found {len(cells)}"
-        return cells[0]
-
-    def text(self, tag: str) -> str:
-        """What the tagged cell printed (all its stdout, in order)."""
-        return "".join(output.text for output in self.cell(tag).outputs
-                       if output.output_type == "stream" and output.name == "stdout")
-
-    def line(self, tag: str, label: str) -> str:
-        """The rest of the line of the tagged cell's output that starts with ``label``."""
-        for line in self.text(tag).splitlines():
-            if line.startswith(label):
-                return line[len(label):].strip()
-        raise AssertionError(f"no line starting with {label!r} in what {tag} printed:\n{self.text(tag)}")
-
-    def value(self, tag: str, label: str):
-        return ast.literal_eval(self.line(tag, label))
-
-
-def _leftovers(folder: Path, grace: float = 2.0) -> list[str]:
-    """Processes still running in ``folder`` ``grace`` seconds after the kernel ended (killed)."""
-    deadline = time.monotonic() + grace
-    while True:
-        found = []
-        for entry in Path("/proc").iterdir():
-            with contextlib.suppress(OSError):
-                if entry.name.isdigit() and Path(os.readlink(entry / "cwd")).is_relative_to(folder) \
-                        and (entry / "stat").read_bytes().rsplit(b")", 1)[1].split()[0] != b"Z":
-                    found.append(entry.name)
-        if not found or time.monotonic() > deadline:
-            break
-        time.sleep(0.05)
-    for pid in found:
-        with contextlib.suppress(OSError):
-            os.kill(int(pid), signal.SIGKILL)
-    return found
-
-
 @pytest.fixture(scope="module")
 def run(tmp_path_factory) -> Run:
-    course = tmp_path_factory.mktemp("lesson") / "course"
-    shutil.copytree(COURSE, course, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
-    notebook = nbformat.read(course / LESSON, as_version=4)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-    client = NotebookClient(notebook, timeout=CELL_TIMEOUT, kernel_name="python3", allow_errors=True,
-                            resources={"metadata": {"path": str(course)}})
-    started = time.monotonic()
-    client.execute(env=env)
-    seconds = time.monotonic() - started
-    errors = [f"cell {index} raised {output.ename}: {output.evalue}"
-              for index, cell in enumerate(notebook.cells) if cell.cell_type == "code"
-              for output in cell.outputs if output.output_type == "error"]
-    errors += [f"process {pid} outlived the kernel" for pid in _leftovers(course)]
-    return Run(notebook, errors, seconds)
+    return execute(LESSON, tmp_path_factory.mktemp("lesson"))
 
 
 @pytest.fixture
 def lesson(run) -> Run:
-    if run.errors:
-        pytest.fail("the lesson did not run cleanly:\n" + "\n".join(run.errors), pytrace=False)
-    return run
+    return run.clean()
 
 
 @pytest.mark.timeout(600)
 def test_lesson_runs_within_its_budget_and_leaves_nothing_running(run):
-    assert not run.errors, "\n".join(run.errors)
+    assert not run.errors, "\n\n".join(run.errors)
     assert run.seconds <= BUDGET, f"the lesson took {run.seconds:.1f} s"
-    print(f"{LESSON} ran in {run.seconds:.1f} s")
 
 
 def test_lesson_is_committed_clean_and_holds_no_solution_of_its_exercise():
