@@ -133,12 +133,15 @@ def test_the_next_run_removes_what_a_dead_run_left_and_leaves_live_runs_alone():
     (folder / runs.RELEASE / "app.py").write_text("frozen")
     for path in (folder / runs.RELEASE / "app.py", folder / runs.RELEASE):
         path.chmod(0o500)
-    gone = subprocess.Popen(["true"])
-    gone.wait()
-    (folder / runs.OWNER).write_text(f"{gone.pid} 1")  # an owner that no longer exists
     daemon = subprocess.Popen(["sleep", "600"], env={**os.environ, RUN_MARKER: dead_run}, start_new_session=True)
     titled = subprocess.Popen(["sleep", "601"], start_new_session=True)  # found only by its recorded pid
     runs.record_pid(folder, titled.pid)
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    # The dead owner comes last: from then on any run may clean this one up (another test worker's
+    # too), and it must find every process of the dead run already there. Until then the folder
+    # looks like a run that is just starting, which every run leaves alone.
+    (folder / runs.OWNER).write_text(f"{gone.pid} 1")  # an owner that no longer exists
     live = runs.base() / (SESSION_TAG + "liverun00001")
     live.mkdir()
     (live / runs.OWNER).write_text(f"{os.getpid()} {runs.start_ticks(os.getpid())}")
