@@ -51,8 +51,8 @@ class Release:
 
     path: Path
     process_types: dict[str, list[str]]
+    source: AppSource
     version: int = 1
-    source: AppSource | None = None
     build: BuildRecord | None = None
 
 
@@ -90,7 +90,7 @@ def build(source: AppSource, directory: Path, env: dict[str, str], *, version: i
         written = tuple(name for name, state in after.items() if before.get(name) != state)
         record = BuildRecord(token, result.output, seconds, written, env.get("HOME", ""), env.get("TMPDIR", ""))
     _freeze(directory)
-    return Release(directory, types, version, source, record)
+    return Release(directory, types, source, version, record)
 
 
 def _snapshot(directory: Path) -> dict[str, tuple[int, int, int]]:

@@ -65,6 +65,7 @@ class Forgery:
     kind: str
     how: str
     names: str = ""  # the other user the forged cookie claims to be, when it claims one
+    key: str = ""  # the guessable key it was signed with, when it was re-signed
 
 
 def shorten(value: str) -> str:
@@ -108,7 +109,7 @@ def forgeries(cookie: Anatomy, user: str, other: str, rng: random.Random) -> lis
         for key in GUESSABLE_KEYS:
             signer = TimestampSigner(key, salt=FLASK_SALT, key_derivation="hmac", digest_method=hashlib.sha1)
             made.append(Forgery(cookie.name, signer.sign(payload).decode(), RESIGNED, f"session data naming {other}, "
-                                f"signed as Flask signs its sessions but with the key {key!r}", other))
+                                f"signed as Flask signs its sessions but with the key {key!r}", other, key))
     return made
 
 

@@ -14,7 +14,7 @@ from http.cookies import SimpleCookie
 from ..cluster import Client
 from .base import Scenario, Verdict
 from .feedback import ContractError, explain
-from .sessions_cookies import GUESSABLE_KEYS, RESIGNED, Anatomy, Forgery, forgeries
+from .sessions_cookies import RESIGNED, Anatomy, Forgery, forgeries
 from .sessions_visit import Visitor, cart, login, logout, me, shopping, visitors
 from .sessions_why import SECRET, cookies_of
 
@@ -91,7 +91,7 @@ def _accepted_feedback(ada: Visitor, grace: Visitor, tried: list[Forgery], accep
            f"with {len(tried)} forged versions of {ada.user}'s cookie, each of which should get 401.")
     saw = f"{len(accepted)} did not get 401:\n{lines}"
     if resigned:
-        keys = sorted({key for key in GUESSABLE_KEYS for forgery in resigned if repr(key) in forgery.how})
+        keys = sorted({forgery.key for forgery in resigned})
         why = (f"Your app signs its session cookies with a key anyone can guess ({', '.join(map(repr, keys))}), "
                f"so anyone can write a session naming {grace.user} and sign it themselves. The platform "
                "gives every process the same unguessable key in SECRET_KEY, a new one for every app.")
