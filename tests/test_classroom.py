@@ -191,7 +191,7 @@ def test_no_trick_in_the_kernel_changes_a_score(graded):
     ("duplicated_ids", "repaired", "repeated another cell's id and got a new one"),
     ("broken_metadata", "repaired", "had damaged nbgrader metadata"),
     ("endless_loop", "repaired", "ran longer than"),
-    ("stubborn_loop", None, ""),
+    ("stubborn_loop", None, ("ran longer than", "The grading timed out: it was stopped after")),
     ("kernel_dies", "repaired", "The kernel died while this cell ran"),
     ("huge", "graded", ""),
     ("no_writefile", "graded", ""),
@@ -201,7 +201,7 @@ def test_a_damaged_notebook_gets_a_score_and_says_what_happened(graded, kind, st
     notes = " ".join(submission["notes"])
     if status:
         assert submission["status"] == status, submission
-    assert note in notes, submission
+    assert any(said in notes for said in ((note,) if isinstance(note, str) else note)), submission
     assert submission["seconds"] <= TIMEOUT + 2, submission
 
 

@@ -42,6 +42,7 @@ class Course:
         self.config.CourseDirectory.root = str(root)
         self.coursedir = CourseDirectory(config=self.config)
         self.root = root
+        self._shared: dict[str, dict[str, bytes]] = {}  # per assignment: the files every job gets
 
     @property
     def course_id(self) -> str:
@@ -95,17 +96,24 @@ class Course:
 
         Returns the files and notes on anything left out (a submission over MAX_SUBMISSION_BYTES).
         """
-        from nbgrader.utils import find_all_files
-        files = {CONFIG_FILE: (self.root / CONFIG_FILE).read_bytes(), GRADEBOOK: template}
-        source = self.path(self.coursedir.source_directory, ".", assignment)
-        for name in find_all_files(str(source), self.coursedir.ignore + ["*.ipynb"]):
-            files[os.path.relpath(name, self.root)] = Path(name).read_bytes()
+        files = {**self._shared_files(assignment), GRADEBOOK: template}
         kept, left = capped(submission.folder, MAX_SUBMISSION_BYTES)
         for name in kept:
             files[os.path.relpath(name, self.root)] = name.read_bytes()
         notes = [f"{name.name} was not graded: the submission is over {MAX_SUBMISSION_BYTES // 2**20} MiB."
                  for name in left]
         return files, notes
+
+    def _shared_files(self, assignment: str) -> dict[str, bytes]:
+        """The settings and the assignment's source files (its notebooks aside), read once per batch."""
+        if assignment not in self._shared:
+            from nbgrader.utils import find_all_files
+            files = {CONFIG_FILE: (self.root / CONFIG_FILE).read_bytes()}
+            source = self.path(self.coursedir.source_directory, ".", assignment)
+            for name in find_all_files(str(source), self.coursedir.ignore + ["*.ipynb"]):
+                files[os.path.relpath(name, self.root)] = Path(name).read_bytes()
+            self._shared[assignment] = files
+        return self._shared[assignment]
 
     def template_gradebook(self, assignment: str) -> bytes:
         """A gradebook holding only ``assignment`` (its notebooks and cells, no students): what a job
