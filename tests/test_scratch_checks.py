@@ -150,6 +150,17 @@ def test_reports_in_process_memory_are_not_found_elsewhere_nor_after_a_restart()
     assert "A restarted process starts with empty memory and an empty disk" in restart
 
 
+def test_ids_from_a_counter_in_each_process_overwrite_reports_in_the_shared_store():
+    report = grade("scratch", APPS / "counter_ids", ["every_worker"])
+    text = report.result("every_worker").feedback
+    assert report.result("every_worker").status == "failed"
+    assert "Different reports got the same id (web.1 gave id 1, web.2 gave id 1, web.3 gave id 1)" in text
+    assert "every worker answers with the report web.3 made" in text
+    assert "overwrote" in text and "a counter in each process's memory" in text
+    assert "keeps its reports there too" not in text  # the reports are in the store: only the ids are not
+    assert "INCR in Redis" in text
+
+
 def test_reports_in_a_local_file_are_found_only_where_they_were_made_and_named_as_lasting_state():
     report = grade("scratch", APPS / "results_in_local_file", ["every_worker", "no_local_state"])
     assert statuses(report) == {"every_worker": "failed", "no_local_state": "failed"}

@@ -83,6 +83,19 @@ def _not_everywhere(did: str, made: list[tuple[Served, str, object]], wrong: lis
     ids = [str(report_id) for _, _, report_id in made]
     if len(set(ids)) < len(ids):
         given = ", ".join(f"{creator} gave id {report_id}" for _, creator, report_id in made)
+        survivors = {item.other for item in wrong}
+        if None not in survivors and len(survivors) == 1:
+            # Every worker gives back one and the same report: the store is shared, the ids are not.
+            last = survivors.pop()
+            return explain(
+                did, f"Different reports got the same id ({given}), and every worker answers with the report "
+                f"{last} made:\n" + _lines(wrong),
+                "The reports are in a shared store, but their ids come from a counter in each process's "
+                "memory: every worker handed out the same id, and each new report overwrote the one "
+                "before it under the same key. Factor VI: processes share nothing, not even a counter; "
+                "the ids must come from the backing service too.",
+                "Let the store hand out ids (INCR in Redis, an INTEGER PRIMARY KEY in SQL), or use "
+                "uuid.uuid4().hex.")
         return explain(
             did, f"Different reports got the same id ({given}), and each worker answered with a report "
             "of its own:\n" + _lines(wrong),
