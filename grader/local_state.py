@@ -190,12 +190,8 @@ def _leftover(cluster) -> dict[str, tuple[str, str, str]]:
         incarnation = worker.current if worker.incarnations else None
         if incarnation is None or incarnation.exited:  # its sandbox is wiped with it
             continue
-        sandbox = incarnation.sandbox
-        for shown in sandbox.leftover_scratch(bool(incarnation.private_tmp)):
-            if shown.startswith("$TMPDIR/"):
-                found[str(sandbox.tmp / shown[len("$TMPDIR/"):])] = (name, shown, SCRATCH)
-            else:
-                found[str(sandbox.real_path(shown))] = (name, shown, PRIVATE_TMP)
+        for shown, real in incarnation.sandbox.leftover_files(bool(incarnation.private_tmp)):
+            found[str(real)] = (name, shown, SCRATCH if shown.startswith("$TMPDIR/") else PRIVATE_TMP)
     return found
 
 

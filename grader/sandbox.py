@@ -56,14 +56,18 @@ class Sandbox:
         Scratch space must be emptied by the request that used it. The private /tmp only counts
         when the worker really had one.
         """
+        return [shown for shown, _ in self.leftover_files(private_machine_tmp)]
+
+    def leftover_files(self, private_machine_tmp: bool = False) -> list[tuple[str, Path]]:
+        """Like :meth:`leftover_scratch`, each name with where the file really is on this machine."""
         places = {"$TMPDIR": self.tmp}
         if private_machine_tmp:
             places.update(self.machine)
         found = []
         for shown, folder in places.items():
             if folder.exists():
-                found += [f"{shown}/{path.relative_to(folder).as_posix()}" for path in sorted(folder.rglob("*"))
-                          if path.is_file() or path.is_symlink()]
+                found += [(f"{shown}/{path.relative_to(folder).as_posix()}", path)
+                          for path in sorted(folder.rglob("*")) if path.is_file() or path.is_symlink()]
         return found
 
     def wipe(self) -> None:

@@ -41,6 +41,16 @@ class Wrong:
         return f"{asked} said {self.got}; the file has {self.served.data.figures()}"
 
 
+def _reports(setup: Setup, workers: list[str], chunked_first: bool) -> list[tuple[Served, str, object]]:
+    """One small report made on each worker in turn, sent with and without Content-Length by turns:
+    (the file served, the worker that made it, the id it gave)."""
+    made = []
+    for index, name in enumerate(workers):
+        served = setup.small(chunked=index % 2 == (0 if chunked_first else 1))
+        made.append((served, name, setup.report(served, worker=name)[1]))
+    return made
+
+
 def _read_everywhere(scenario: Scenario, made: list[tuple[Served, str, object]]) -> list[Wrong]:
     """GET every report from every serving worker; what came back wrong."""
     wrong = []
@@ -62,10 +72,7 @@ def every_worker(scenario: Scenario) -> Verdict:
     cluster = scenario.cluster
     names = cluster.serving()
     with Setup(scenario, "every_worker") as setup:
-        made = []
-        for index, name in enumerate(names):
-            served = setup.small(chunked=index % 2 == 1)
-            made.append((served, name, setup.report(served, worker=name)[1]))
+        made = _reports(setup, names, chunked_first=False)
     wrong = _read_everywhere(scenario, made)
     if not wrong:
         unknown_is_404(scenario, names[-1])
@@ -126,10 +133,7 @@ def _not_everywhere(did: str, made: list[tuple[Served, str, object]], wrong: lis
 def restart_all(scenario: Scenario) -> Verdict:
     cluster = scenario.cluster
     with Setup(scenario, "restart_all") as setup:
-        made = []
-        for index, name in enumerate(cluster.serving()):
-            served = setup.small(chunked=index % 2 == 0)
-            made.append((served, name, setup.report(served, worker=name)[1]))
+        made = _reports(setup, cluster.serving(), chunked_first=True)
     cluster.restart_all()
     wrong = _read_everywhere(scenario, made)
     if not wrong:
@@ -184,10 +188,7 @@ def no_local_state(scenario: Scenario) -> Verdict:
     cluster = scenario.cluster
     names = cluster.serving()
     with Setup(scenario, "no_local_state") as setup:
-        made = []
-        for index in range(2 * len(names)):
-            served = setup.small(chunked=index % 2 == 1)
-            made.append((served, names[index % len(names)], setup.report(served, worker=names[index % len(names)])[1]))
+        made = _reports(setup, names * 2, chunked_first=False)
     _read_everywhere(scenario, made)
     found = [finding for finding in recorded_findings(scenario)
              if finding.place not in (SCRATCH, PRIVATE_TMP) or finding.kind == DATABASE]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from pathlib import Path
 
 from ..http import Response
 from ..services.files import FileServer
@@ -73,15 +72,10 @@ class Setup:
 def leftovers(scenario: Scenario, worker: str) -> list[tuple[str, int]]:
     """(path as the worker names it, size in bytes) of every file in the worker's scratch space now."""
     incarnation = scenario.cluster.workers[worker].current
-    sandbox = incarnation.sandbox
     found = []
-    for shown in sandbox.leftover_scratch(bool(incarnation.private_tmp)):
-        if shown.startswith("$TMPDIR/"):
-            real: Path | None = sandbox.tmp / shown[len("$TMPDIR/"):]
-        else:
-            real = sandbox.real_path(shown)
+    for shown, real in incarnation.sandbox.leftover_files(bool(incarnation.private_tmp)):
         try:
-            found.append((shown, real.lstat().st_size if real else 0))
+            found.append((shown, real.lstat().st_size))
         except OSError:
             continue  # removed while we looked: not left over after all
     return found
