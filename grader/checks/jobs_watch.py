@@ -229,7 +229,6 @@ def went_back(job: Job, worker: str, body: dict) -> str:
         "HSETNX/SET NX on a 'finished' marker).")
 
 
-
 def _follows_contract(body, job: Job) -> bool:
     if not isinstance(body, dict) or body.get("status") not in STATUSES:
         return False

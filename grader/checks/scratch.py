@@ -19,7 +19,6 @@ from .scratch_setup import STORE, Served, Setup
 from .scratch_space import bad_csv, bad_url, scratch_empty
 
 
-
 @dataclass(frozen=True)
 class Wrong:
     """One report one worker did not give back as it should."""

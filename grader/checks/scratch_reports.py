@@ -65,7 +65,6 @@ def article(text: str) -> str:
     return f"an {text}" if number.startswith("8") or number in ("11", "18") else f"a {text}"
 
 
-
 def create(scenario: Scenario, url: str, data: Csv, what: str, *, worker: str | None = None,
            client=None, timeout: float = REQUEST_TIMEOUT) -> tuple[Response, object]:
     """POST /reports for a valid file; return the response and the id. Raises Unexpected.
@@ -147,7 +146,6 @@ def wrong_figures_hint(got: Figures, data: Csv) -> str:
 def _short(body: str) -> str:
     body = body.strip().replace("\n", " ")
     return "with body " + repr(body if len(body) <= 160 else body[:157] + "...") if body else "with an empty body"
-
 
 
 def _is_count(value) -> bool:

@@ -19,7 +19,6 @@ from .sessions_why import (FACTOR_VI, STORE, carries_data, describe_cookies, los
                            where_kept)
 
 
-
 def _wrong_cart(response, visitor: Visitor) -> str:
     return (f"{response.describe()}, but {visitor.user}'s cart holds {shown(visitor.items)} (every item added "
             "in this session, in the order it was added).")

@@ -59,7 +59,6 @@ def shown(items: list) -> str:
     return json.dumps(items)
 
 
-
 def _broken(scenario: Scenario, response: Response, expected: str) -> ContractError:
     return ContractError(response, expected, scenario.incarnation_of(response))
 
