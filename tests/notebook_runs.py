@@ -21,6 +21,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,8 +81,8 @@ def execute(name: str, work: Path) -> Run:
     shutil.copytree(COURSE, course, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
     notebook = nbformat.read(course / name, as_version=4)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-    client = NotebookClient(notebook, timeout=CELL_TIMEOUT, kernel_name="python3", allow_errors=True,
-                            resources={"metadata": {"path": str(course)}})
+    client = NotebookClient(notebook, kernel_manager_class=unix_socket_kernels(work), kernel_name="python3",
+                            timeout=CELL_TIMEOUT, allow_errors=True, resources={"metadata": {"path": str(course)}})
     started = time.monotonic()
     client.execute(env=env)
     seconds = time.monotonic() - started
@@ -93,6 +94,21 @@ def execute(name: str, work: Path) -> Run:
         errors.append(f"{name} wrote files into course/ instead of its working copy")
     print(f"{name} ran in {seconds:.1f} s")
     return Run(name, notebook, errors, seconds)
+
+
+def unix_socket_kernels(work: Path) -> type[AsyncKernelManager]:
+    """Kernels that talk over Unix sockets in ``work``, not TCP ports.
+
+    Over TCP, jupyter_client picks five free ports and closes them, and the kernel binds them only
+    once Python has started, about a second later. On a machine where other tests start kernels and
+    servers and open thousands of connections, another socket can take one of those ports in between,
+    and the kernel dies before it ever answers ("Kernel died before replying to kernel_info").
+    """
+    class UnixSocketKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs):
+            super().__init__(transport="ipc", ip=str(work / "kernel"), **kwargs)
+
+    return UnixSocketKernelManager
 
 
 def survivors(folder: Path, grace: float = 2.0) -> list[tuple[int, str]]:

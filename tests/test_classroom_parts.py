@@ -136,6 +136,32 @@ def test_capped_keeps_notebooks_first_then_the_smallest_files_and_skips_what_it_
     assert capped(tmp_path / "missing", 10) == ([], [])
 
 
+def _kernel_transport(folder: Path, monkeypatch) -> str:
+    """What a graded notebook's kernel said about its own connection, run as a job runs it."""
+    from grader.classroom.execution import JOB_FOLDER, ContainedExecute
+
+    monkeypatch.setenv(JOB_FOLDER, str(folder))
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import json\nfrom ipykernel import get_connection_file\n"
+        "said = json.load(open(get_connection_file()))\nprint(said['transport'], said['ip'], get_connection_file())")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb, _ = ContainedExecute(timeout=60).preprocess(nb, {"metadata": {"path": str(folder)}})
+    return nb.cells[0].outputs[0]["text"]
+
+
+def test_a_jobs_kernel_talks_over_unix_sockets_in_the_jobs_folder(tmp_path, monkeypatch):
+    transport, ip, connection = _kernel_transport(tmp_path, monkeypatch).split()
+    assert transport == "ipc" and Path(ip).parent == tmp_path and Path(connection).parent == tmp_path
+    assert list(tmp_path.iterdir()) == []  # its sockets and connection file are gone with it
+
+
+def test_a_jobs_kernel_stays_on_tcp_where_a_socket_path_would_be_too_long(tmp_path, monkeypatch):
+    deep = tmp_path / ("d" * 60) / ("e" * 60)
+    deep.mkdir(parents=True)
+    transport, ip, connection = _kernel_transport(deep, monkeypatch).split()
+    assert transport == "tcp" and ip == "127.0.0.1" and Path(connection).parent == deep
+
+
 # -- verdicts --------------------------------------------------------------------------------------
 def test_the_app_is_what_the_writefile_cells_write_in_order():
     cells = [cell("%%writefile app.py\nA\n"), cell("print(1)"), cell("%%writefile -a app.py\nB\n"),

@@ -21,6 +21,7 @@ from .repair import NOTES
 KERNEL_FAILED = "KernelFailed"
 JOB_MARKER = "FACTOR_SIX_JOB_MARKER"  # set by grader autograde: the run marker its kernels must carry
 JOB_FOLDER = "FACTOR_SIX_JOB_FOLDER"  # set by grader autograde: where a kernel's connection file goes
+MAX_SOCKET_PREFIX = 100  # bytes: a Unix socket's path ("<prefix>-<n>") must fit in 107; longer stays on TCP
 
 
 class ContainedExecute(Execute):
@@ -56,12 +57,23 @@ class ContainedExecute(Execute):
         return nb, resources
 
     def create_kernel_manager(self):
-        """The kernel's connection file goes into the job's folder, removed with it even when the
-        job is killed (by default it is a temporary file that only a clean shutdown removes)."""
+        """Under ``grader autograde``, the kernel's connection file goes into the job's folder, removed
+        with it even when the job is killed (by default it is a temporary file that only a clean
+        shutdown removes), and so do its sockets.
+
+        Unix sockets rather than TCP ports: over TCP, jupyter_client picks five free ports and closes
+        them, and the kernel binds them only once Python has started. With jobs side by side, each
+        running servers and opening connections, another socket can take one of those ports in
+        between, and the kernel dies before it ever answers.
+        """
         manager = super().create_kernel_manager()
         folder = os.environ.get(JOB_FOLDER)
         if folder:
-            manager.connection_file = os.path.join(folder, f"kernel-{uuid.uuid4().hex[:12]}.json")
+            name = f"kernel-{uuid.uuid4().hex[:12]}"
+            manager.connection_file = os.path.join(folder, name + ".json")
+            sockets = os.path.join(os.path.abspath(folder), name)
+            if len(sockets.encode()) <= MAX_SOCKET_PREFIX:
+                manager.transport, manager.ip = "ipc", sockets
         return manager
 
     def preprocess_cell(self, cell, resources, index):
