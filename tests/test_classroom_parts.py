@@ -136,16 +136,21 @@ def test_capped_keeps_notebooks_first_then_the_smallest_files_and_skips_what_it_
     assert capped(tmp_path / "missing", 10) == ([], [])
 
 
-def _kernel_transport(folder: Path, monkeypatch) -> str:
-    """What a graded notebook's kernel said about its own connection, run as a job runs it."""
+def _kernel_transport(folder: Path | None, monkeypatch) -> str:
+    """What a graded notebook's kernel said about its own connection, run as a job runs it (or as
+    plain nbgrader autograde does, with ``folder`` None)."""
     from grader.classroom.execution import JOB_FOLDER, ContainedExecute
 
-    monkeypatch.setenv(JOB_FOLDER, str(folder))
+    if folder is None:
+        monkeypatch.delenv(JOB_FOLDER, raising=False)
+    else:
+        monkeypatch.setenv(JOB_FOLDER, str(folder))
+        folder.mkdir(parents=True, exist_ok=True)
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
         "import json\nfrom ipykernel import get_connection_file\n"
         "said = json.load(open(get_connection_file()))\nprint(said['transport'], said['ip'], get_connection_file())")])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb, _ = ContainedExecute(timeout=60).preprocess(nb, {"metadata": {"path": str(folder)}})
+    nb, _ = ContainedExecute(timeout=60).preprocess(nb, {"metadata": {"path": str(folder or Path.cwd())}})
     return nb.cells[0].outputs[0]["text"]
 
 
@@ -157,9 +162,17 @@ def test_a_jobs_kernel_talks_over_unix_sockets_in_the_jobs_folder(tmp_path, monk
 
 def test_a_jobs_kernel_stays_on_tcp_where_a_socket_path_would_be_too_long(tmp_path, monkeypatch):
     deep = tmp_path / ("d" * 60) / ("e" * 60)
-    deep.mkdir(parents=True)
     transport, ip, connection = _kernel_transport(deep, monkeypatch).split()
     assert transport == "tcp" and ip == "127.0.0.1" and Path(connection).parent == deep
+
+
+def test_a_kernel_of_plain_nbgrader_autograde_has_a_run_folder_of_its_own_removed_after(monkeypatch):
+    from grader import runs
+
+    transport, ip, connection = _kernel_transport(None, monkeypatch).split()
+    folder = Path(connection).parent
+    assert transport == "ipc" and Path(ip).parent == folder and folder.parent == runs.base()
+    assert folder.name.startswith(os.environ.get(RUN_TAG, "") + "kernel-") and not folder.exists()
 
 
 # -- verdicts --------------------------------------------------------------------------------------

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import os
 import uuid
+from pathlib import Path
 
 from nbclient.exceptions import DeadKernelError
 from nbformat import from_dict
 from nbgrader.preprocessors import Execute
 
+from .. import runs
 from ..forkserver import RUN_TAG
 from ..processes import RUN_MARKER, sweep
 from .repair import NOTES
@@ -38,6 +40,9 @@ class ContainedExecute(Execute):
         previous = os.environ.get(RUN_MARKER)
         os.environ[RUN_MARKER] = marker
         self._current = None
+        # Outside a job (plain nbgrader autograde), the kernel's files go into a run folder of its own,
+        # which the next grader run removes should this process be killed before it does.
+        self._folder = os.environ.get(JOB_FOLDER) or str(runs.create(marker))
         try:
             nb, resources = super().preprocess(nb, resources, km)
             self._note_timeouts(nb)
@@ -53,13 +58,16 @@ class ContainedExecute(Execute):
                 os.environ.pop(RUN_MARKER, None)
             else:
                 os.environ[RUN_MARKER] = previous
-            sweep(marker)
+            if os.environ.get(JOB_FOLDER):
+                sweep(marker)
+            else:
+                runs.clean(Path(self._folder))  # its processes, then its folder
         return nb, resources
 
     def create_kernel_manager(self):
-        """Under ``grader autograde``, the kernel's connection file goes into the job's folder, removed
-        with it even when the job is killed (by default it is a temporary file that only a clean
-        shutdown removes), and so do its sockets.
+        """The kernel's connection file and sockets go into the job's folder (under ``grader
+        autograde``) or a run folder of the kernel's own, removed with it even when the process is
+        killed (by default it is a temporary file that only a clean shutdown removes).
 
         Unix sockets rather than TCP ports: over TCP, jupyter_client picks five free ports and closes
         them, and the kernel binds them only once Python has started. With jobs side by side, each
@@ -67,13 +75,11 @@ class ContainedExecute(Execute):
         between, and the kernel dies before it ever answers.
         """
         manager = super().create_kernel_manager()
-        folder = os.environ.get(JOB_FOLDER)
-        if folder:
-            name = f"kernel-{uuid.uuid4().hex[:12]}"
-            manager.connection_file = os.path.join(folder, name + ".json")
-            sockets = os.path.join(os.path.abspath(folder), name)
-            if len(sockets.encode()) <= MAX_SOCKET_PREFIX:
-                manager.transport, manager.ip = "ipc", sockets
+        name = f"kernel-{uuid.uuid4().hex[:12]}"
+        manager.connection_file = os.path.join(self._folder, name + ".json")
+        sockets = os.path.join(os.path.abspath(self._folder), name)
+        if len(sockets.encode()) <= MAX_SOCKET_PREFIX:
+            manager.transport, manager.ip = "ipc", sockets
         return manager
 
     def preprocess_cell(self, cell, resources, index):
