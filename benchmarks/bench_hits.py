@@ -32,6 +32,8 @@ from grader.source import load  # noqa: E402
 FLOOR_APP = "from flask import Flask\napp = Flask(__name__)\n\n\n@app.get('/')\ndef index():\n    return 'ok'\n"
 REFERENCE = ROOT / "exercises" / "source" / "hits" / "hits.ipynb"
 FALLBACK = ROOT / "tests" / "apps" / "redis_counter"
+
+
 def compile_like_an_install() -> None:
     """Compile the grader to bytecode, as pip does for an installed package. gunicorn and Flask,
     which the floor runs, were compiled when they were installed; without this, a shell with

@@ -115,10 +115,16 @@ def signal_tree(pgid: int, signum: int) -> bool:
 def cpu_seconds(pids) -> dict[int, float]:
     """CPU time (user + system, in seconds) used so far by each of ``pids`` together with its live
     descendants and every descendant that ended and was waited for; a pid that is gone (or None)
-    counts 0.0."""
-    totals = {}
+    counts 0.0. Where the children files are missing, one pass over /proc serves every pid."""
+    totals, snapshot = {}, None
     for pid in pids:
         own = _ticks(pid) if pid is not None else None
-        totals[pid] = 0.0 if own is None else \
-            (own + sum(_ticks(member) or 0 for member in descendants(pid))) / TICKS_PER_SECOND
+        if own is None:
+            totals[pid] = 0.0
+            continue
+        members = _walk(pid)
+        if members is None:
+            snapshot = snapshot if snapshot is not None else _snapshot()
+            members = _tree(snapshot, pid)
+        totals[pid] = (own + sum(_ticks(member) or 0 for member in members)) / TICKS_PER_SECOND
     return totals

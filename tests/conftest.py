@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from grader.forkserver import RUN_TAG
-from grader.processes import RUN_MARKER
+from grader.processes import RUN_MARKER, stat_fields
 
 ROOT = Path(__file__).resolve().parent.parent
 APPS = Path(__file__).resolve().parent / "apps"
@@ -17,6 +17,12 @@ APPS = Path(__file__).resolve().parent / "apps"
 # tagged, so the check below sees this session's processes and no one else's.
 SESSION_TAG = f"pytest{os.getpid()}-"
 os.environ[RUN_TAG] = SESSION_TAG
+
+
+def alive(pid: int) -> bool:
+    """A process that exists and is not a zombie."""
+    fields = stat_fields(pid)
+    return fields is not None and fields[0] != b"Z"
 
 
 def grader_processes() -> list[tuple[int, str]]:

@@ -13,6 +13,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from conftest import alive
 from grader.checks import EXERCISES
 from grader.checks.base import FAILED, PASSED, CheckResult
 from grader.classroom import job as jobs
@@ -349,15 +350,6 @@ list(local.LocalPool(1, Path({str(tmp_path)!r}), fork=False).run([fake_job(Path(
     finally:
         if alive(job):
             os.kill(job, signal.SIGKILL)
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    with open(f"/proc/{pid}/stat", "rb") as handle:
-        return handle.read().rsplit(b")", 1)[1].split()[0] != b"Z"
 
 
 def test_one_hanging_job_does_not_hold_up_the_others(tmp_path, monkeypatch):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SESSION_TAG, grader_processes
+from conftest import SESSION_TAG, alive, grader_processes
 from grader import runs
 from grader.platform import Platform
 from grader.processes import RUN_MARKER
@@ -21,15 +21,6 @@ from grader.source import AppSource
 APPS = Path(__file__).parent / "apps"
 ROOT = Path(__file__).resolve().parent.parent
 CLEANUP_DEADLINE = 15.0  # seconds: stopping takes about 0.1 s; this only bounds a hang
-
-
-def alive(pid: int) -> bool:
-    """A process that exists and is not a zombie."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_bytes().rsplit(b")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != b"Z"
 
 
 def our_run_folders() -> list[Path]:

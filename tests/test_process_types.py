@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import APPS
+from conftest import APPS, alive
 from grader.cluster import MissingProcessType
 from grader.events import FileAccess
 from grader.local_state import LEFTOVER, findings
@@ -42,14 +42,6 @@ def helper_of(incarnation) -> int:
 
     assert eventually(printed), f"{incarnation.name} never printed its helper's pid"
     return int(found[0])
-
-
-def alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as handle:
-            return handle.read().rsplit(b")", 1)[1].split()[0] != b"Z"
-    except OSError:
-        return False
 
 
 def test_python_script_commands_are_recognised():

@@ -93,9 +93,10 @@ def _not_everywhere(did: str, made: list[tuple[Served, str, object]], wrong: lis
         if None not in survivors and len(survivors) == 1:
             # Every worker gives back one and the same report: the store is shared, the ids are not.
             last = survivors.pop()
+            own = [item for item in wrong if item.worker == item.creator]  # each maker asked for its own id
             return explain(
                 did, f"Different reports got the same id ({given}), and every worker answers with the report "
-                f"{last} made:\n" + _lines(wrong),
+                f"{last} made:\n" + _lines(own or wrong),
                 "The reports are in a shared store, but their ids come from a counter in each process's "
                 "memory: every worker handed out the same id, and each new report overwrote the one "
                 "before it under the same key. Factor VI: processes share nothing, not even a counter; "

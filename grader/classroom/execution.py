@@ -42,7 +42,8 @@ class ContainedExecute(Execute):
         self._current = None
         # Outside a job (plain nbgrader autograde), the kernel's files go into a run folder of its own,
         # which the next grader run removes should this process be killed before it does.
-        self._folder = os.environ.get(JOB_FOLDER) or str(runs.create(marker))
+        in_job = bool(os.environ.get(JOB_FOLDER))
+        self._folder = os.environ[JOB_FOLDER] if in_job else str(runs.create(marker))
         try:
             nb, resources = super().preprocess(nb, resources, km)
             self._note_timeouts(nb)
@@ -58,8 +59,8 @@ class ContainedExecute(Execute):
                 os.environ.pop(RUN_MARKER, None)
             else:
                 os.environ[RUN_MARKER] = previous
-            if os.environ.get(JOB_FOLDER):
-                sweep(marker)
+            if in_job:
+                sweep(marker)  # the job's folder goes with the job
             else:
                 runs.clean(Path(self._folder))  # its processes, then its folder
         return nb, resources

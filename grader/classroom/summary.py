@@ -75,8 +75,8 @@ def progress(total: int):
 
 
 def _short(note: str) -> str:
-    note = " ".join(note.split())
-    return note if len(note) <= NOTE_WIDTH * 2 else note[:NOTE_WIDTH * 2 - 1] + "…"
+    """A note on one line (its whitespace collapsed), clipped."""
+    return _clip(" ".join(note.split()))
 
 
 def _clip(line: str) -> str:
