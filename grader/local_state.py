@@ -127,28 +127,37 @@ def listed(found: list[Finding], limit: int = MAX_LISTED) -> str:
 
 
 def shared_state(cluster, accesses: list[FileAccess], service_paths: list[Path]) -> list[SharedState]:
-    """Files on the shared machine disk written by one process and read by another of this cluster."""
+    """Files on the shared machine disk that a process of this cluster read after another process had
+    written them: another of this cluster, or a worker of a check running beside it. Both happen only
+    because the grader's processes share this machine's disk."""
     shared = []
-    for real, use in _uses(cluster, accesses, service_paths).items():
+    everyone = cluster.platform.incarnations  # token -> incarnation, every cluster of the run
+    for real, use in _uses(cluster, accesses, service_paths, lookup=everyone.get).items():
         if use.place != SHARED:
             continue
         writers, readers, last_writer = [], [], None
         for incarnation, access in sorted(use.accesses, key=lambda pair: pair[1].at):
-            if access.reads and last_writer is not None and last_writer is not incarnation:
+            if access.reads and last_writer not in (None, incarnation) \
+                    and cluster.incarnation(incarnation.token) is incarnation:
                 writers.append(last_writer)
                 readers.append(incarnation)
             if access.writes:
                 last_writer = incarnation
         if readers:
             why = next((inc.not_private_why for inc in writers if inc.private_tmp is False), "")
-            shared.append(SharedState(real, _names(writers), _names(readers), why))
+            ours = [writer for writer in writers if cluster.incarnation(writer.token) is writer]
+            names = _names(ours) + (("workers of other checks running at the same time",)
+                                    if len(ours) < len(writers) else ())
+            shared.append(SharedState(real, names, _names(readers), why))
     return shared
 
 
-def _uses(cluster, accesses: list[FileAccess], service_paths: list[Path]) -> dict[str, _Use]:
+def _uses(cluster, accesses: list[FileAccess], service_paths: list[Path], lookup=None) -> dict[str, _Use]:
+    """What the processes did to each real file: this cluster's (or, with ``lookup``, any the
+    platform knows by token)."""
     uses: dict[str, _Use] = {}
     for access in accesses:
-        incarnation = cluster.incarnation(access.token)
+        incarnation = (lookup or cluster.incarnation)(access.token)
         if incarnation is None or any(_inside(access.path, str(path)) for path in service_paths):
             continue
         place, real, shown = _locate(incarnation, access.path, cluster.platform.root)
