@@ -37,6 +37,18 @@ def scores(course: Path) -> dict[str, float]:
         return {s.student.id: s.score for s in gradebook.assignment_submissions(EXERCISE)}
 
 
+def failed_cells(course: Path) -> str:
+    """What each graded cell that lost points printed, per student: the cause when a score is off."""
+    lines = []
+    for path in sorted((course / "autograded").glob(f"*/{EXERCISE}/{EXERCISE}.ipynb")):
+        for cell in json.loads(path.read_text())["cells"]:
+            errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+            if cell["metadata"].get("nbgrader", {}).get("grade") and errors:
+                grade_id = cell["metadata"]["nbgrader"]["grade_id"]
+                lines += [f"{path.parts[-3]} {grade_id}:"] + [line for e in errors for line in e["traceback"][-6:]]
+    return "\n".join(lines)
+
+
 def rows(course: Path, student: str) -> dict:
     """What the gradebook holds about one submission, as nbgrader's formgrader reads it."""
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
@@ -93,13 +105,13 @@ def test_stock_nbgrader_is_fooled_by_both_tricks(course, tmp_path):
     stock = copy_of(course, tmp_path / "stock", stock=True)
     done = run(stock, "nbgrader", "autograde", EXERCISE)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert scores(stock) == {"reference": FULL, "patched": FULL, "forger": FULL}
+    assert scores(stock) == {"reference": FULL, "patched": FULL, "forger": FULL}, failed_cells(stock)
 
 
 def test_grader_autograde_and_configured_nbgrader_give_what_the_apps_earn(by_grader, by_nbgrader):
     for course in (by_grader, by_nbgrader):
         got = scores(course)
-        assert got["reference"] == FULL
+        assert got["reference"] == FULL, failed_cells(course)
         assert 0 < got["patched"] == got["forger"] < FULL, got
 
 

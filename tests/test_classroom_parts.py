@@ -176,6 +176,32 @@ def test_a_kernel_of_plain_nbgrader_autograde_has_a_run_folder_of_its_own_remove
     assert folder.name.startswith(os.environ.get(RUN_TAG, "") + "kernel-") and not folder.exists()
 
 
+def test_a_kernel_that_never_answers_costs_the_startup_limit_and_leaves_a_note(tmp_path, monkeypatch):
+    """A job's kernel gets as long to start as one of its cells gets to run, then the notebook says
+    why it did not run, and the silent kernel process is killed."""
+    from grader.classroom.execution import JOB_FOLDER, ContainedExecute
+
+    spec = tmp_path / "jupyter" / "kernels" / "silent"
+    spec.mkdir(parents=True)
+    pidfile = tmp_path / "silent.pid"
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-c", f"import os, time; open({str(pidfile)!r}, 'w').write(str(os.getpid())); "
+                 "time.sleep(600)", "{connection_file}"],
+        "display_name": "silent", "language": "python"}))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    monkeypatch.setenv(JOB_FOLDER, str(tmp_path))
+    job = jobs.Job("hits", "someone", "course", "submitted", "autograded", "feedback", {}, "m", 60.0, 3.0)
+    config = jobs._config(job, Path(__file__).resolve().parents[1] / "exercises")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print('never runs')")])
+    nb.metadata["kernelspec"] = {"name": "silent", "display_name": "silent", "language": "python"}
+    started = time.monotonic()
+    nb, _ = ContainedExecute(config=config).preprocess(nb, {"metadata": {"path": str(tmp_path)}})
+    assert time.monotonic() - started < 3.0 + 10
+    notes = " ".join(nb.metadata[repair.NOTES])
+    assert "could not be run to the end (RuntimeError: Kernel didn't respond in 3 seconds)" in notes, notes
+    assert not alive(int(pidfile.read_text()))
+
+
 # -- verdicts --------------------------------------------------------------------------------------
 def test_the_app_is_what_the_writefile_cells_write_in_order():
     cells = [cell("%%writefile app.py\nA\n"), cell("print(1)"), cell("%%writefile -a app.py\nB\n"),

@@ -31,6 +31,7 @@ COURSE = "course"  # the job's private course, inside its folder
 JOB_FILE = "job.json"
 OUTCOME_FILE = "outcome.json"
 LOG_FILE = "job.log"
+STARTUP_TIMEOUT = 60  # seconds a kernel may take to answer at most (nbclient's own default)
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,9 @@ def _config(job: Job, root: Path):
     config.CourseDirectory.assignment_id = job.assignment
     config.CourseDirectory.student_id = job.student
     config.Execute.timeout = int(max(1, job.cell_timeout))
+    # A kernel gets no longer to start than a cell gets to run: one that never answers is then a
+    # note in the notebook, and the job ends well within its own time limit.
+    config.Execute.startup_timeout = int(max(1, min(STARTUP_TIMEOUT, job.cell_timeout)))
     chains.configure(config)
     return config
 
