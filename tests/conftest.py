@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from grader.forkserver import RUN_TAG
+from stalls import StallWatch
 from grader.processes import RUN_MARKER, stat_fields
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -86,3 +87,19 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if item.get_closest_marker("xdist_group") is None:
             item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+
+
+def pytest_configure(config):
+    """Watch for machine stalls from the main process while xdist's workers run the tests (see stalls.py)."""
+    if not hasattr(config, "workerinput") and getattr(config.option, "numprocesses", None):
+        config.stash[STALLS] = StallWatch()
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    watch = config.stash.get(STALLS, None)
+    if watch is not None:
+        for line in watch.summary():
+            terminalreporter.write_line(line)
+
+
+STALLS = pytest.StashKey[StallWatch]()
