@@ -8,7 +8,7 @@ import sys
 from grader.forkserver import base_env
 from grader.services import redis as redis_service
 from grader.services.latency import LatencyRelay
-from grader.services.redis import RedisServer, ping
+from grader.services.redis import RedisServer, server_pid
 
 
 def test_a_store_whose_port_was_taken_before_it_could_bind_starts_again_on_another(tmp_path, monkeypatch):
@@ -21,11 +21,33 @@ def test_a_store_whose_port_was_taken_before_it_could_bind_starts_again_on_anoth
     try:
         server.wait_ready()
         assert server.restarted == 1 and server.port != taken.getsockname()[1]
-        assert ping(server.address)
+        assert server_pid(server.address) == server.process.pid
         assert started == [started[0], server.process.pid] and started[0] != server.process.pid
     finally:
         server.stop()
         taken.close()
+
+
+def test_a_store_never_takes_another_runs_server_on_its_port_for_its_own(tmp_path, monkeypatch):
+    """Another run's server may take the chosen port first; it answers there while ours, unable to
+    bind, is still on its way out. Ours is ready only when it answers itself, on a port of its own."""
+    (tmp_path / "other").mkdir()
+    (tmp_path / "ours").mkdir()
+    other = RedisServer(tmp_path / "other", base_env("other-run"))
+    try:
+        other.wait_ready()
+        ports = iter([other.port])
+        real_free_port = redis_service.free_port
+        monkeypatch.setattr(redis_service, "free_port", lambda: next(ports, None) or real_free_port())
+        server = RedisServer(tmp_path / "ours", base_env("port-race-test"))
+        try:
+            server.wait_ready()
+            assert server.port != other.port and server.restarted == 1
+            assert server_pid(server.address) == server.process.pid != other.process.pid
+        finally:
+            server.stop()
+    finally:
+        other.stop()
 
 
 def test_the_relay_listens_on_a_port_it_bound_itself():

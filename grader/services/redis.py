@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import platform
+import re
 import shutil
 import socket
 import subprocess
@@ -92,17 +93,19 @@ class RedisServer:
         return ("127.0.0.1", self.port)
 
     def wait_ready(self, timeout: float = START_TIMEOUT) -> None:
-        """Probe with PING until it answers PONG, or raise ServiceError with the server's log.
+        """Probe until this very server answers, or raise ServiceError with the server's log.
 
         The port was free when chosen, but another process may take it before the server binds it
         (many grading runs at once): then the server exits at once and starts again on a new port.
+        The process that took it may be another run's server, which answers on that port while
+        ours is still on its way out; so a server counts as ready only when it gives our pid.
         """
         deadline = time.monotonic() + timeout
         for attempt in range(PORT_ATTEMPTS):
             while time.monotonic() < deadline:
                 if self.process.poll() is not None:
                     break
-                if ping(self.address):
+                if server_pid(self.address) == self.process.pid:
                     return
                 time.sleep(0.002)
             if not _lost_the_port(self.log) or attempt == PORT_ATTEMPTS - 1:
@@ -121,13 +124,22 @@ def _lost_the_port(log: Path) -> bool:
     return "Address already in use" in tail_file(log)
 
 
-def ping(address: tuple[str, int], timeout: float = 1.0) -> bool:
+def server_pid(address: tuple[str, int], timeout: float = 1.0) -> int | None:
+    """The pid the Redis-compatible server at ``address`` reports (INFO server), or None when
+    nothing there answers as one."""
+    pattern = re.compile(rb"\r\nprocess_id:(\d+)\r\n")
+    reply = b""
     try:
         with socket.create_connection(address, timeout=timeout) as connection:
-            connection.sendall(b"PING\r\n")
-            return connection.recv(16).startswith(b"+PONG")
+            connection.sendall(b"*2\r\n$4\r\nINFO\r\n$6\r\nserver\r\n")
+            while not (found := pattern.search(reply)) and len(reply) < 65536:
+                chunk = connection.recv(65536)
+                if not chunk:
+                    return None
+                reply += chunk
     except OSError:
-        return False
+        return None
+    return int(found[1]) if found else None
 
 
 def command(address: tuple[str, int], *words: str, timeout: float = 2.0) -> bytes:
