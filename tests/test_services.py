@@ -5,6 +5,8 @@ import socket
 import subprocess
 import sys
 
+import pytest
+
 from grader.forkserver import base_env
 from grader.services import redis as redis_service
 from grader.services.latency import LatencyRelay
@@ -48,6 +50,17 @@ def test_a_store_never_takes_another_runs_server_on_its_port_for_its_own(tmp_pat
             server.stop()
     finally:
         other.stop()
+
+
+def test_a_refusing_port_refuses_connections_and_no_one_else_can_listen_on_it():
+    """What scratch's bad_url check sends the app to: a URL where nothing listens, for sure."""
+    from grader.ports import refusing_port
+    with refusing_port() as held:
+        port = held.getsockname()[1]
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", port), timeout=2)
+        with socket.socket() as other, pytest.raises(OSError):
+            other.bind(("127.0.0.1", port))
 
 
 def test_the_relay_listens_on_a_port_it_bound_itself():

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..http import Response
-from ..ports import free_port
+from ..ports import refusing_port
 from ..services import inventory
 from .base import Scenario, Verdict
 from .feedback import explain, listing
@@ -183,10 +183,12 @@ def bad_url(scenario: Scenario) -> Verdict:
     cluster = scenario.cluster
     names = cluster.serving()
     stores = Stores(scenario)
-    refused = free_port()
+    # Held for the whole check, so that no other process on this machine can start listening there.
+    held = refusing_port()
+    refused = held.getsockname()[1]
     cluster.grader_endpoints.add(("127.0.0.1", refused))  # the app should try it: not a stray address
     local = _local_csv(scenario)
-    with Setup(scenario, "bad_url") as setup:
+    with held, Setup(scenario, "bad_url") as setup:
         setup.report(setup.small(), worker=names[0])
         cases = [("a body without url", {}, 400, None),
                  (f"a URL where nothing listens (port {refused})",
