@@ -15,7 +15,8 @@ from pathlib import Path
 
 from .events import EventBus, Exited, Isolation, Ready, Spawned
 from .processes import app_traceback, describe_status, tail_file, tail_text
-from .proctree import signal_tree
+from .ports import held_by, listening_sockets
+from .proctree import descendants, signal_tree
 from .sandbox import Sandbox
 
 
@@ -33,6 +34,15 @@ def answers_http(port: int | None) -> bool:
         return False
     finally:
         connection.close()
+
+
+def _listens(incarnation: "Incarnation") -> bool:
+    """Whether the incarnation's own process tree holds the socket listening on its port (True where
+    /proc cannot tell)."""
+    sockets = listening_sockets(incarnation.port)
+    if sockets is None:
+        return True
+    return incarnation.pid is not None and held_by([incarnation.pid, *descendants(incarnation.pid)], sockets)
 
 
 class BootFailed(Exception):
@@ -154,15 +164,18 @@ class Worker:
             raise BootFailed(incarnation, reason, timed_out=timed_out)
 
     def _probe_http(self, incarnation: Incarnation, timeout: float) -> None:
-        """Readiness for a web process the grader did not start itself: any HTTP answer on PORT.
+        """Readiness for a web process the grader did not start itself: an HTTP answer on PORT, from
+        a socket that the process (or one it started) listens on.
 
         Such a process sends no readiness event, so the probe polls, each wait bounded by the deadline.
+        The port was free when the platform chose it, but another process on this machine may have
+        taken it before the app could bind it; its answers must not make the app look ready.
         """
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.bus.wait_for(lambda: incarnation.exited, PROBE_INTERVAL):
                 return
-            if answers_http(incarnation.port):
+            if answers_http(incarnation.port) and _listens(incarnation):
                 incarnation.ready_at = time.monotonic()
                 return
 

@@ -170,3 +170,66 @@ def test_a_procfile_that_does_not_parse_is_bad_input(tmp_path):
     (tmp_path / "Procfile").write_text("web gunicorn app:app\n")
     with pytest.raises(BadInput, match="Procfile line 1 should read `type: command`"):
         grade("hits", tmp_path)
+
+
+# A web process the platform does not start with gunicorn: it gets a free port in $PORT and binds it
+# itself, after a second (a slow start), and answers every GET with its own pid.
+SELF_SERVING = {
+    "Procfile": b"web: python serve.py\n",
+    "serve.py": b'''
+import http.server, os, time
+
+class Pid(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = str(os.getpid()).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+time.sleep(1)
+http.server.HTTPServer(("127.0.0.1", int(os.environ["PORT"])), Pid).serve_forever()
+''',
+}
+
+
+def test_a_web_process_that_binds_port_itself_is_ready_once_it_answers_there():
+    with Platform(AppSource("self-serving", SELF_SERVING)) as running:
+        cluster = running.cluster({"web": 2})
+        for name in cluster.serving():
+            incarnation = cluster.workers[name].current
+            assert incarnation.mode == "exec"
+            assert cluster.get("/", worker=name).body == str(incarnation.pid)
+
+
+def test_a_stranger_answering_on_the_port_given_in_PORT_never_makes_the_app_ready(monkeypatch):
+    """Another process on this machine took the port between the platform choosing it and the app
+    binding it. Its answers are not the app's: the app, unable to bind, fails to boot, and says why."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    import grader.platform
+    from grader.worker import BootFailed
+
+    class Stranger(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", "8")
+            self.end_headers()
+            self.wfile.write(b"stranger")
+
+        def log_message(self, *args):
+            pass
+
+    stranger = HTTPServer(("127.0.0.1", 0), Stranger)
+    threading.Thread(target=stranger.serve_forever, daemon=True).start()
+    monkeypatch.setattr(grader.platform, "free_port", lambda: stranger.server_address[1])
+    try:
+        with Platform(AppSource("self-serving", SELF_SERVING)) as running:
+            with pytest.raises(BootFailed) as failure:
+                running.cluster({"web": 1})
+            incarnation = failure.value.incarnation
+            assert incarnation.exited and "Address already in use" in incarnation.stderr.read_text()
+    finally:
+        stranger.shutdown()
+        stranger.server_close()
