@@ -39,17 +39,20 @@ def listening_sockets(port: int) -> set[str] | None:
     return found if readable else None
 
 
-def held_by(pids, sockets: set[str]) -> bool:
-    """Whether one of ``pids`` has one of ``sockets`` open."""
+def held_by(pids, sockets: set[str]) -> bool | None:
+    """Whether one of ``pids`` has one of ``sockets`` open; None when none of their open files could
+    be read (another user's processes, say), so that nothing can be told."""
+    readable = False
     for pid in pids:
         try:
             names = os.listdir(f"/proc/{pid}/fd")
         except OSError:
             continue
+        readable = True
         for name in names:
             try:
                 if os.readlink(f"/proc/{pid}/fd/{name}") in sockets:
                     return True
             except OSError:
                 continue
-    return False
+    return False if readable else None

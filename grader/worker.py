@@ -39,10 +39,11 @@ def answers_http(port: int | None) -> bool:
 def _listens(incarnation: "Incarnation") -> bool:
     """Whether the incarnation's own process tree holds the socket listening on its port (True where
     /proc cannot tell)."""
+    if incarnation.pid is None:
+        return False
     sockets = listening_sockets(incarnation.port)
-    if sockets is None:
-        return True
-    return incarnation.pid is not None and held_by([incarnation.pid, *descendants(incarnation.pid)], sockets)
+    held = None if sockets is None else held_by([incarnation.pid, *descendants(incarnation.pid)], sockets)
+    return held is not False
 
 
 class BootFailed(Exception):

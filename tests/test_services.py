@@ -1,6 +1,7 @@
 """The backing services themselves: the private Redis-compatible server and the latency relay."""
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -61,6 +62,16 @@ def test_a_refusing_port_refuses_connections_and_no_one_else_can_listen_on_it():
             socket.create_connection(("127.0.0.1", port), timeout=2)
         with socket.socket() as other, pytest.raises(OSError):
             other.bind(("127.0.0.1", port))
+
+
+def test_the_listening_socket_of_a_port_is_found_with_the_process_holding_it():
+    from grader.ports import held_by, listening_sockets
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        sockets = listening_sockets(server.getsockname()[1])
+        assert len(sockets) == 1
+        assert held_by([os.getpid()], sockets) is True
+        assert held_by([os.getppid()], sockets) is False  # pytest's parent holds nothing of ours
+        assert held_by([2**22 + 1], sockets) is None  # no such process: nothing can be told
 
 
 def test_the_relay_listens_on_a_port_it_bound_itself():
