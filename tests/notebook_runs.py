@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import signal
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,6 +110,17 @@ def unix_socket_kernels(work: Path) -> type[AsyncKernelManager]:
             super().__init__(transport="ipc", ip=str(work / "kernel"), **kwargs)
 
     return UnixSocketKernelManager
+
+
+@contextlib.contextmanager
+def kernel_sockets():
+    """A short folder of its own for kernels' Unix sockets (a socket's path must fit in 107 bytes,
+    and socket files must not land in an app's folder), removed afterwards."""
+    folder = Path(tempfile.mkdtemp(prefix="f6-kernels-"))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def survivors(folder: Path, grace: float = 2.0) -> list[tuple[int, str]]:

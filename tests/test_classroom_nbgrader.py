@@ -17,6 +17,7 @@ from nbgrader.api import Gradebook
 
 sys.path.insert(0, str(Path(__file__).parent / "classroom"))
 import make_class  # noqa: E402
+from notebook_runs import kernel_sockets  # noqa: E402
 
 from grader.checks import EXERCISES  # noqa: E402
 
@@ -75,11 +76,16 @@ def course(tmp_path_factory) -> Path:
     return course
 
 
-def copy_of(course: Path, target: Path, stock: bool = False) -> Path:
+def copy_of(course: Path, target: Path, stock_sockets: Path | None = None) -> Path:
+    """A copy of the course; with ``stock_sockets``, nbgrader as it comes, its kernels aside: they talk
+    over Unix sockets in that folder, because over TCP a kernel starting on this busy machine can
+    lose one of its ports before it binds it, and die (see tests/notebook_runs.py)."""
     shutil.copytree(course, target)
-    if stock:
+    if stock_sockets:
         config = target / "nbgrader_config.py"
-        config.write_text(config.read_text().replace(STOCK_CONFIG, "pass  # stock nbgrader"))
+        config.write_text(config.read_text().replace(STOCK_CONFIG, (
+            f"c.KernelManager.transport = 'ipc'  # stock nbgrader, with kernels on Unix sockets\n"
+            f"c.KernelManager.ip = {str(stock_sockets / 'kernel')!r}")))
     return target
 
 
@@ -102,8 +108,11 @@ def by_nbgrader(course, tmp_path_factory) -> Path:
 
 def test_stock_nbgrader_is_fooled_by_both_tricks(course, tmp_path):
     """What the configuration prevents: without it, nbgrader gives both fakers full marks."""
-    stock = copy_of(course, tmp_path / "stock", stock=True)
-    done = run(stock, "nbgrader", "autograde", EXERCISE)
+    with kernel_sockets() as sockets:
+        stock = copy_of(course, tmp_path / "stock", stock_sockets=sockets)
+        done = run(stock, "nbgrader", "autograde", EXERCISE)
+        assert list(sockets.iterdir()) == []  # each kernel took its sockets with it
+    assert "running over TCP" not in done.stderr  # ipykernel warns of that on every TCP start
     assert done.returncode == 0, done.stdout + done.stderr
     assert scores(stock) == {"reference": FULL, "patched": FULL, "forger": FULL}, failed_cells(stock)
 

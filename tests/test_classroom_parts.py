@@ -161,10 +161,14 @@ def test_a_jobs_kernel_talks_over_unix_sockets_in_the_jobs_folder(tmp_path, monk
     assert list(tmp_path.iterdir()) == []  # its sockets and connection file are gone with it
 
 
-def test_a_jobs_kernel_stays_on_tcp_where_a_socket_path_would_be_too_long(tmp_path, monkeypatch):
+def test_a_jobs_folder_too_deep_for_a_socket_path_puts_the_sockets_in_a_short_run_folder(tmp_path, monkeypatch):
+    from grader import runs
+
     deep = tmp_path / ("d" * 60) / ("e" * 60)
     transport, ip, connection = _kernel_transport(deep, monkeypatch).split()
-    assert transport == "tcp" and ip == "127.0.0.1" and Path(connection).parent == deep
+    assert transport == "ipc" and Path(connection).parent == deep
+    assert Path(ip).parent.parent == runs.base() and Path(ip).parent.name.startswith(os.environ.get(RUN_TAG, ""))
+    assert not Path(ip).parent.exists() and list(deep.iterdir()) == []  # both removed with the kernel
 
 
 def test_a_kernel_of_plain_nbgrader_autograde_has_a_run_folder_of_its_own_removed_after(monkeypatch):

@@ -197,6 +197,7 @@ def test_the_dashboard_displays_in_a_headless_kernel(tmp_path):
     import nbformat
     from nbclient import NotebookClient
     from conftest import APPS, ROOT
+    from notebook_runs import kernel_sockets, unix_socket_kernels
     import os
     source = (f"import grader\nfrom grader.demo import launch\n"
               f"with launch({str(APPS / 'redis_counter')!r}, workers=2) as cluster:\n"
@@ -204,7 +205,9 @@ def test_the_dashboard_displays_in_a_headless_kernel(tmp_path):
               f"board.controls.buttons['send'].click()\nprint(board.message_text)")
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    NotebookClient(notebook, timeout=60, kernel_name="python3").execute(env=env, cwd=str(tmp_path))
+    with kernel_sockets() as sockets:
+        NotebookClient(notebook, timeout=60, kernel_name="python3",
+                       kernel_manager_class=unix_socket_kernels(sockets)).execute(env=env, cwd=str(tmp_path))
     outputs = notebook.cells[0].outputs
     assert [o.output_type for o in outputs] == ["display_data", "stream"], outputs
     assert "application/vnd.jupyter.widget-view+json" in outputs[0].data

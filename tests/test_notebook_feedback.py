@@ -7,6 +7,8 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+from notebook_runs import kernel_sockets, unix_socket_kernels
+
 ROOT = Path(__file__).resolve().parent.parent
 CRASHING_APP = "%%writefile app.py\nimport os\nsettings = os.environ['NO_SUCH_SETTING']\n"
 
@@ -15,9 +17,11 @@ def run_cells(folder: Path, *sources: str) -> list[dict]:
     """Execute code cells in a fresh kernel in ``folder``; the outputs of each cell."""
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in sources])
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    client = NotebookClient(notebook, timeout=120, kernel_name="python3", allow_errors=True,
-                            resources={"metadata": {"path": str(folder)}})
-    client.execute(env=env)
+    with kernel_sockets() as sockets:
+        client = NotebookClient(notebook, timeout=120, kernel_name="python3", allow_errors=True,
+                                kernel_manager_class=unix_socket_kernels(sockets),
+                                resources={"metadata": {"path": str(folder)}})
+        client.execute(env=env)
     return [cell.outputs for cell in notebook.cells]
 
 

@@ -23,7 +23,7 @@ from .repair import NOTES
 KERNEL_FAILED = "KernelFailed"
 JOB_MARKER = "FACTOR_SIX_JOB_MARKER"  # set by grader autograde: the run marker its kernels must carry
 JOB_FOLDER = "FACTOR_SIX_JOB_FOLDER"  # set by grader autograde: where a kernel's connection file goes
-MAX_SOCKET_PREFIX = 100  # bytes: a Unix socket's path ("<prefix>-<n>") must fit in 107; longer stays on TCP
+MAX_SOCKET_PREFIX = 100  # bytes: a Unix socket's path ("<prefix>-<n>") must fit in 107
 
 
 class ContainedExecute(Execute):
@@ -44,6 +44,7 @@ class ContainedExecute(Execute):
         # which the next grader run removes should this process be killed before it does.
         in_job = bool(os.environ.get(JOB_FOLDER))
         self._folder = os.environ[JOB_FOLDER] if in_job else str(runs.create(marker))
+        self._sockets: Path | None = None  # a short folder for the sockets, if the job's is too deep
         try:
             nb, resources = super().preprocess(nb, resources, km)
             self._note_timeouts(nb)
@@ -63,6 +64,8 @@ class ContainedExecute(Execute):
                 sweep(marker)  # the job's folder goes with the job
             else:
                 runs.clean(Path(self._folder))  # its processes, then its folder
+            if self._sockets is not None:
+                runs.clean(self._sockets)
         return nb, resources
 
     def create_kernel_manager(self):
@@ -73,12 +76,18 @@ class ContainedExecute(Execute):
         Unix sockets rather than TCP ports: over TCP, jupyter_client picks five free ports and closes
         them, and the kernel binds them only once Python has started. With jobs side by side, each
         running servers and opening connections, another socket can take one of those ports in
-        between, and the kernel dies before it ever answers.
+        between, and the kernel dies before it ever answers ("Address already in use" in its log).
+        A socket's path is short (107 bytes): for a folder too deep, the sockets go into a run
+        folder of their own, and only where even that is too long does the kernel use TCP.
         """
         manager = super().create_kernel_manager()
         name = f"kernel-{uuid.uuid4().hex[:12]}"
         manager.connection_file = os.path.join(self._folder, name + ".json")
         sockets = os.path.join(os.path.abspath(self._folder), name)
+        if len(sockets.encode()) > MAX_SOCKET_PREFIX:
+            if self._sockets is None:
+                self._sockets = runs.create(os.environ.get(RUN_TAG, "") + "sockets-" + uuid.uuid4().hex[:12])
+            sockets = os.path.join(str(self._sockets), name)
         if len(sockets.encode()) <= MAX_SOCKET_PREFIX:
             manager.transport, manager.ip = "ipc", sockets
         return manager
