@@ -16,6 +16,7 @@ from .checks.base import FAILED, NOT_GRADED, PASSED, CheckResult, Check, Inconcl
 from .checks.feedback import ContractError, explain
 from .cluster import OutOfTime
 from .platform import Platform
+from .ports import listening_sockets
 from .release import BuildFailed
 from .report import Report
 from .services.redis import ServiceError
@@ -156,7 +157,13 @@ def boot_feedback(failure: BootFailed) -> str:
         f"every check needs the app's `{incarnation.kind}` processes running, as the Procfile declares them.")
     environment = ("a fresh process that has only what the platform gives it: the release's files and "
                    "the environment (PORT, DATABASE_URL, REDIS_URL).")
-    if not failure.timed_out and web:
+    if not failure.timed_out and web and _port_taken(incarnation):
+        saw = (f"{incarnation.name} (pid {incarnation.pid}) {failure.reason}: port {incarnation.port}, the "
+               f"port the platform gave it in $PORT, was taken by another process on this machine before "
+               f"the app could listen on it.")
+        fix = ("This is not your app's fault: the platform chose a free port, and something else took it in "
+               "the moment before your app bound it. Run the check again.")
+    elif not failure.timed_out and web:
         saw = f"{incarnation.name} (pid {incarnation.pid}) {failure.reason}."
         fix = (f"Read the error below, fix app.py, and run the check again. The app must import cleanly "
                f"in {environment}")
@@ -180,6 +187,13 @@ def boot_feedback(failure: BootFailed) -> str:
     return explain(
         "The grader built a release of your app and started its processes as its Procfile says (by default `web: gunicorn app:app`).",
         saw + needs, "", fix, [incarnation])
+
+
+def _port_taken(incarnation) -> bool:
+    """Whether a web process that was given a port in $PORT died while another process listens there
+    (its own sockets died with it, so any listener left is someone else's)."""
+    return incarnation.mode == "exec" and incarnation.port is not None \
+        and bool(listening_sockets(incarnation.port))
 
 
 def assert_passes(exercise: str, name: str, path=".", *, seed: int = 0, **options) -> None:

@@ -89,6 +89,9 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
 
 
+STALLS = pytest.StashKey[StallWatch]()
+
+
 def pytest_configure(config):
     """Watch for machine stalls from the main process while xdist's workers run the tests (see stalls.py)."""
     if not hasattr(config, "workerinput") and getattr(config.option, "numprocesses", None):
@@ -101,5 +104,3 @@ def pytest_terminal_summary(terminalreporter, config):
         for line in watch.summary():
             terminalreporter.write_line(line)
 
-
-STALLS = pytest.StashKey[StallWatch]()

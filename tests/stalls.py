@@ -36,15 +36,18 @@ class StallWatch:
 
     def _watch(self) -> None:
         before = time.monotonic()
-        while not self._stop.wait(TICK):
+        while True:
+            stopped = self._stop.wait(TICK)  # also measured when stopped: a pause may end just then
             now = time.monotonic()
-            late = now - before - TICK
-            if late >= STALL:
-                self.stalls.append((time.strftime("%H:%M:%S"), late))
+            if now - before - TICK >= STALL:
+                self.stalls.append((time.strftime("%H:%M:%S"), now - before - TICK))
+            if stopped:
+                return
             before = now
 
     def summary(self) -> list[str]:
         self._stop.set()
+        self._thread.join()
         steal = stolen_ticks()
         stolen = "" if steal is None or self.steal_before is None else \
             f"; the host took {(steal - self.steal_before) / os.sysconf('SC_CLK_TCK'):.1f} s of CPU time from this machine"

@@ -209,6 +209,7 @@ def test_a_stranger_answering_on_the_port_given_in_PORT_never_makes_the_app_read
     from http.server import BaseHTTPRequestHandler, HTTPServer
 
     import grader.platform
+    from grader.grading import boot_feedback
     from grader.worker import BootFailed
 
     class Stranger(BaseHTTPRequestHandler):
@@ -230,6 +231,10 @@ def test_a_stranger_answering_on_the_port_given_in_PORT_never_makes_the_app_read
                 running.cluster({"web": 1})
             incarnation = failure.value.incarnation
             assert incarnation.exited and "Address already in use" in incarnation.stderr.read_text()
+            feedback = boot_feedback(failure.value)
+        assert f"port {stranger.server_address[1]}, the port the platform gave it in $PORT, was taken by " \
+               "another process on this machine" in feedback
+        assert "This is not your app's fault" in feedback and "fix app.py" not in feedback
     finally:
         stranger.shutdown()
         stranger.server_close()

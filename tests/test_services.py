@@ -14,11 +14,16 @@ from grader.services.latency import LatencyRelay
 from grader.services.redis import RedisServer, server_pid
 
 
-def test_a_store_whose_port_was_taken_before_it_could_bind_starts_again_on_another(tmp_path, monkeypatch):
-    taken = socket.create_server(("127.0.0.1", 0))  # someone else's server, on the port we will be told
-    ports = iter([taken.getsockname()[1]])
+def store_told_first(monkeypatch, port: int) -> None:
+    """The next store started is told ``port`` is free; every later one gets a really free port."""
+    ports = iter([port])
     real_free_port = redis_service.free_port
     monkeypatch.setattr(redis_service, "free_port", lambda: next(ports, None) or real_free_port())
+
+
+def test_a_store_whose_port_was_taken_before_it_could_bind_starts_again_on_another(tmp_path, monkeypatch):
+    taken = socket.create_server(("127.0.0.1", 0))  # someone else's server, on the port we will be told
+    store_told_first(monkeypatch, taken.getsockname()[1])
     started = []
     server = RedisServer(tmp_path, base_env("port-race-test"), on_start=started.append)
     try:
@@ -39,9 +44,7 @@ def test_a_store_never_takes_another_runs_server_on_its_port_for_its_own(tmp_pat
     other = RedisServer(tmp_path / "other", base_env("other-run"))
     try:
         other.wait_ready()
-        ports = iter([other.port])
-        real_free_port = redis_service.free_port
-        monkeypatch.setattr(redis_service, "free_port", lambda: next(ports, None) or real_free_port())
+        store_told_first(monkeypatch, other.port)
         server = RedisServer(tmp_path / "ours", base_env("port-race-test"))
         try:
             server.wait_ready()

@@ -22,7 +22,6 @@ def watched(pause: float) -> str:
             child.send_signal(signal.SIGSTOP)
             time.sleep(pause)
             child.send_signal(signal.SIGCONT)
-        time.sleep(0.3)  # a few ticks after it runs again
         out, _ = child.communicate("\n", timeout=30)
         return out
     finally:

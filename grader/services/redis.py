@@ -141,11 +141,3 @@ def server_pid(address: tuple[str, int], timeout: float = 1.0) -> int | None:
         return None
     return int(found[1]) if found else None
 
-
-def command(address: tuple[str, int], *words: str, timeout: float = 2.0) -> bytes:
-    """Send one command in RESP and return the raw reply (enough for FLUSHDB and friends)."""
-    payload = f"*{len(words)}\r\n".encode() + b"".join(
-        f"${len(word.encode())}\r\n{word}\r\n".encode() for word in words)
-    with socket.create_connection(address, timeout=timeout) as connection:
-        connection.sendall(payload)
-        return connection.recv(65536)
