@@ -24,7 +24,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 from bench_hits import FLOOR_APP, floor_once, compile_like_an_install  # noqa: E402  (one floor for every benchmark)
 
 from grader.platform import Platform  # noqa: E402
-from grader.source import load  # noqa: E402
+from grader.platform.source import load  # noqa: E402
 
 REFERENCE = ROOT / "exercises" / "source" / "assets" / "assets.ipynb"
 EDIT = ("assets/03-theme.css", "h1 { color: #5e81ac; }\n")

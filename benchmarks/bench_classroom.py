@@ -35,9 +35,9 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import make_class  # noqa: E402
 from bench_hits import floor_once, compile_like_an_install  # noqa: E402
 
-from grader import runs  # noqa: E402
-from grader.forkserver import RUN_TAG  # noqa: E402
-from grader.processes import RUN_MARKER  # noqa: E402
+from grader.platform import runs  # noqa: E402
+from grader.platform.forkserver import RUN_TAG  # noqa: E402
+from grader.platform.processes import RUN_MARKER  # noqa: E402
 
 STOCK_CONFIG = "chains.configure(c)"
 FLOOR_APP = "from flask import Flask\napp = Flask(__name__)\n\n\n@app.get('/')\ndef index():\n    return 'ok'\n"
@@ -46,7 +46,7 @@ FLOOR_APP = "from flask import Flask\napp = Flask(__name__)\n\n\n@app.get('/')\n
 def class_of(course: Path, exercise: str, size: int, mixed: bool) -> list[make_class.Entry]:
     """``size`` students; without ``mixed``, references and wrong apps only (stock nbgrader can
     grade those, and a damaged notebook would stop its whole batch)."""
-    apps = make_class.wrong_apps(exercise)
+    apps = make_class.purpose_built(exercise)
     kinds = [e for e in make_class.entries(course, exercise, apps, full=mixed) if mixed or e.kind in ("reference", "wrong app")]
     if not mixed:  # apps that take seconds by design (boot timeouts) would only measure the apps
         kinds = [e for e in kinds if not any(slow in e.student for slow in ("hang", "never_binds", "slow"))]

@@ -26,12 +26,12 @@ sys.path.insert(0, str(ROOT))
 
 from grader.grading import grade  # noqa: E402
 from grader.platform import Platform  # noqa: E402
-from grader.ports import free_port  # noqa: E402
-from grader.source import load  # noqa: E402
+from grader.platform.ports import free_port  # noqa: E402
+from grader.platform.source import load  # noqa: E402
 
 FLOOR_APP = "from flask import Flask\napp = Flask(__name__)\n\n\n@app.get('/')\ndef index():\n    return 'ok'\n"
 REFERENCE = ROOT / "exercises" / "source" / "hits" / "hits.ipynb"
-FALLBACK = ROOT / "tests" / "apps" / "redis_counter"
+FALLBACK = ROOT / "tests" / "apps" / "hits" / "redis_counter"
 
 
 def compile_like_an_install() -> None:
@@ -94,7 +94,7 @@ def cli_once(path: Path) -> float:
 
 
 def race_rate(runs: int) -> tuple[int, int]:
-    app = ROOT / "tests" / "apps" / "redis_race"
+    app = ROOT / "tests" / "apps" / "hits" / "redis_race"
     failed = sum(grade("hits", app, ["burst"], seed=seed).results[0].status == "failed" for seed in range(runs))
     return failed, runs
 
@@ -124,7 +124,7 @@ def main() -> None:
         print(f"| {what:<52} | {seconds * 1000:7.0f}ms | {ratio:6.2f}x | {goal:>7} |")
     if args.race_runs:
         failed, runs = race_rate(args.race_runs)
-        print(f"\nread-then-write race (tests/apps/redis_race) failed the burst check in {failed}/{runs} runs "
+        print(f"\nread-then-write race (tests/apps/hits/redis_race) failed the burst check in {failed}/{runs} runs "
               f"({100 * failed / runs:.1f}%; required >= 99%)")
 
 

@@ -29,13 +29,13 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bench_hits import FLOOR_APP, compile_like_an_install, floor_once  # noqa: E402
-from grader.checks import jobs  # noqa: E402
+from grader.checks.jobs import checks as jobs  # noqa: E402
 from grader.checks.base import Scenario  # noqa: E402
-from grader.checks.jobs_disk import JOBS as DISK_JOBS  # noqa: E402
-from grader.checks.jobs_parallel import BALANCE, BATCH, N, judge, overlap, run_batch  # noqa: E402
-from grader.checks.jobs_watch import JobWatch  # noqa: E402
+from grader.checks.jobs.disk import JOBS as DISK_JOBS  # noqa: E402
+from grader.checks.jobs.parallel import BALANCE, BATCH, N, judge, overlap, run_batch  # noqa: E402
+from grader.checks.jobs.watch import JobWatch  # noqa: E402
 from grader.platform import Platform  # noqa: E402
-from grader.source import load  # noqa: E402
+from grader.platform.source import load  # noqa: E402
 
 REFERENCE = ROOT / "exercises" / "source" / "jobs" / "jobs.ipynb"
 FALLBACK = ROOT / "tests" / "apps" / "jobs" / "reliable"

@@ -31,10 +31,10 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_hits import FLOOR_APP, floor_once, compile_like_an_install  # noqa: E402 (the same floor, measured the same way)
-from grader.checks.scratch_data import large  # noqa: E402
-from grader.checks.scratch_load import BIG  # noqa: E402
+from grader.checks.scratch.data import large  # noqa: E402
+from grader.checks.scratch.load import BIG  # noqa: E402
 from grader.grading import grade  # noqa: E402
-from grader.services.files import FileServer  # noqa: E402
+from grader.checks.scratch.files import FileServer  # noqa: E402
 
 REFERENCE = ROOT / "exercises" / "source" / "scratch" / "scratch.ipynb"
 FALLBACK = ROOT / "tests" / "apps" / "scratch" / "redis_reports"

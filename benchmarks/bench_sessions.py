@@ -22,8 +22,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bench_hits import FLOOR_APP, floor_once, compile_like_an_install  # noqa: E402  the same floor, measured the same way
-from grader.checks.sessions import CHECKS  # noqa: E402
-from grader.checks.sessions_expiry import GRACE, TTL  # noqa: E402
+from grader.checks.sessions.checks import CHECKS  # noqa: E402
+from grader.checks.sessions.expiry import GRACE, TTL  # noqa: E402
 from grader.grading import grade  # noqa: E402
 
 REFERENCE = ROOT / "exercises" / "source" / "sessions" / "sessions.ipynb"

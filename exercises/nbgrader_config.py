@@ -17,8 +17,10 @@ c.Exchange.root = os.path.join(HERE, "exchange")
 # cells grade what they wrote. Copies of those files lying next to a notebook (say, after someone ran
 # the source notebook in place) must never be released with the solution in them, nor replace what a
 # learner's notebook writes at autograding time.
-c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback",
-                            "app.py", "worker.py", "build.py", "Procfile", "static", "primes.py"]
+# Which files those are, every exercise's registry entry says (grader/checks/registry.py).
+from grader.checks.registry import written_by_notebooks  # noqa: E402 (data only; imports nothing else)
+
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", *written_by_notebooks()]
 
 # Seconds each of a learner's own cells may run at autograding time (the graded cells are graded
 # outside the kernel, see below). A busy grading machine can be slow, so this is generous;

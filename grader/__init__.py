@@ -4,7 +4,7 @@ Imports stay lazy so that ``python -m grader`` and the fork server start fast.
 """
 from __future__ import annotations
 
-__all__ = ["check", "assert_check", "launch", "start", "dashboard"]
+__all__ = ["check", "assert_check", "launch", "start", "dashboard", "Client"]
 
 
 def check(exercise: str, path=".", *names: str, seed: int = 0, **options):
@@ -25,16 +25,24 @@ def launch(path=".", workers: int = 3, **options):
     ``workers`` is the number of web processes, or the count of every Procfile type:
     ``launch("app/", workers={"web": 2, "worker": 1})``.
     """
-    from .demo import launch as _launch
+    from .live import launch as _launch
     return _launch(path, workers, **options)
 
 
 def start(path=".", workers: int = 3, **options):
     """Start a cluster that runs until ``cluster.stop()`` (or the kernel ends): for playgrounds."""
-    from .demo import start as _start
+    from .live import start as _start
     return _start(path, workers, **options)
 
 
 def dashboard(cluster, path: str = "/hits", key: str | None = None, **options):
     """Open the live dashboard widget on a running cluster (the same as ``cluster.dashboard(...)``)."""
     return cluster.dashboard(path, key, **options)
+
+
+def __getattr__(name: str):
+    """``grader.Client``: a user agent with its own cookie jar, for lessons that play two users."""
+    if name == "Client":
+        from .platform.http import Client
+        return Client
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as leaving:
         return EXIT_BAD_INPUT if leaving.code else EXIT_PASSED
-    from .source import BadInput
+    from .errors import BadInput
     if args.command == "list":
         return list_exercises()
     _stop_on_signals()
@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "autograde":
             return autograde(args)
         if args.command == "check":
-            from .forkserver import discard_warm, warm_up
+            from .platform.forkserver import discard_warm, warm_up
             warm_up()
             try:
                 return check(args)
@@ -151,5 +151,5 @@ def autograde(args) -> int:
 
 
 def demo(args) -> int:
-    from .demo import serve_forever
+    from .live.serve import serve_forever
     return serve_forever(args.exercise, args.path, args.workers, args.policy, args.port)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from grader.forkserver import RUN_TAG
+from grader.platform.forkserver import RUN_TAG
 from stalls import StallWatch
-from grader.processes import RUN_MARKER, stat_fields
+from grader.platform.processes import RUN_MARKER, stat_fields
 
 ROOT = Path(__file__).resolve().parent.parent
 APPS = Path(__file__).resolve().parent / "apps"
@@ -71,10 +71,10 @@ def app_path():
 @pytest.fixture
 def launched():
     """Start demo clusters of apps under tests/apps, all stopped when the test ends:
-    ``cluster = launched("redis_counter", workers=2)``."""
+    ``cluster = launched("hits/redis_counter", workers=2)``."""
     import contextlib
 
-    from grader.demo import launch
+    from grader.live import launch
     with contextlib.ExitStack() as stack:
         yield lambda name, workers=2, **options: stack.enter_context(launch(APPS / name, workers, **options))
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 
-from grader.audit_hook import _accessed
+from grader.platform.audit_hook import _accessed
 
 
 def test_a_path_relative_to_a_directory_fd_is_reported_where_it_really_is(tmp_path):

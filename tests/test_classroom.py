@@ -22,10 +22,11 @@ from nbgrader.api import Gradebook
 sys.path.insert(0, str(Path(__file__).parent / "classroom"))
 import make_class  # noqa: E402
 
-from grader import runs  # noqa: E402
+from grader.platform import runs  # noqa: E402
 from grader.checks import EXERCISES  # noqa: E402
 from grader.grading import grade  # noqa: E402
-from grader.source import BadInput, load  # noqa: E402
+from grader.errors import BadInput
+from grader.platform.source import load  # noqa: E402
 
 # The class is graded once, in the first test's setup: minutes, on a busy machine.
 pytestmark = pytest.mark.timeout(1500)
@@ -118,7 +119,7 @@ def graded(tmp_path_factory) -> Class:
     result.seconds["generate"] = time.monotonic() - started
     for exercise in make_class.exercises():
         full = exercise == FULL
-        apps = make_class.wrong_apps(exercise)[: APPS_FULL if full else APPS_OTHERS]
+        apps = make_class.purpose_built(exercise)[: APPS_FULL if full else APPS_OTHERS]
         victim = None
         for app in apps:  # tricks go on an app that earns some points but not all
             probe = make_class.hand_in(course, make_class.Entry(f"probe-{app.name}", exercise, "", b""))

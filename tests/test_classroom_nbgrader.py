@@ -65,8 +65,8 @@ def rows(course: Path, student: str) -> dict:
 @pytest.fixture(scope="module")
 def course(tmp_path_factory) -> Path:
     course = make_class.new_course(tmp_path_factory.mktemp("nbgrader") / "course")
-    wrong = next(app for app in make_class.wrong_apps(EXERCISE) if app.name == "global_counter") \
-        if EXERCISE == "hits" else make_class.wrong_apps(EXERCISE)[0]
+    wrong = next(app for app in make_class.purpose_built(EXERCISE) if app.name == "global_counter") \
+        if EXERCISE == "hits" else make_class.purpose_built(EXERCISE)[0]
     app = make_class.with_app(make_class.reference(EXERCISE), wrong)
     for student, nb in {"reference": make_class.reference(EXERCISE),
                         "patched": make_class.trick(app, "patch_grader"),

@@ -22,9 +22,9 @@ from grader.classroom.execution import JOB_MARKER
 from grader.classroom.record import Recorded
 from grader.classroom.summary import Batch
 from grader.classroom.verdicts import Verdicts, app_from_cells, cell_outputs
-from grader.forkserver import RUN_TAG
-from grader.processes import RUN_MARKER, marked_processes
-from grader.source import BadInput
+from grader.platform.forkserver import RUN_TAG
+from grader.platform.processes import RUN_MARKER, marked_processes
+from grader.errors import BadInput
 
 HITS = EXERCISES["hits"]
 
@@ -162,7 +162,7 @@ def test_a_jobs_kernel_talks_over_unix_sockets_in_the_jobs_folder(tmp_path, monk
 
 
 def test_a_jobs_folder_too_deep_for_a_socket_path_puts_the_sockets_in_a_short_run_folder(tmp_path, monkeypatch):
-    from grader import runs
+    from grader.platform import runs
 
     deep = tmp_path / ("d" * 60) / ("e" * 60)
     transport, ip, connection = _kernel_transport(deep, monkeypatch).split()
@@ -172,7 +172,7 @@ def test_a_jobs_folder_too_deep_for_a_socket_path_puts_the_sockets_in_a_short_ru
 
 
 def test_a_kernel_of_plain_nbgrader_autograde_has_a_run_folder_of_its_own_removed_after(monkeypatch):
-    from grader import runs
+    from grader.platform import runs
 
     transport, ip, connection = _kernel_transport(None, monkeypatch).split()
     folder = Path(connection).parent

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from conftest import SESSION_TAG, alive, grader_processes
-from grader import runs
+from grader.platform import runs
 from grader.platform import Platform
-from grader.processes import RUN_MARKER
-from grader.source import AppSource
+from grader.platform.processes import RUN_MARKER
+from grader.platform.source import AppSource
 
 APPS = Path(__file__).parent / "apps"
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,7 +55,7 @@ def store_pid_of(folder: Path) -> int:
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT], ids=lambda s: s.name)
 def test_grader_demo_stops_everything_on_a_signal(signum):
     before = our_run_folders()
-    process = subprocess.Popen([sys.executable, "-m", "grader", "demo", "hits", str(APPS / "redis_counter"),
+    process = subprocess.Popen([sys.executable, "-m", "grader", "demo", "hits", str(APPS / "hits" / "redis_counter"),
                                 "--workers", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert " behind http://" in process.stdout.readline()
@@ -75,7 +75,7 @@ def test_grader_demo_stops_everything_on_a_signal(signum):
 
 def test_grader_check_stopped_by_sigterm_says_so_and_stops_everything():
     before = our_run_folders()
-    process = subprocess.Popen([sys.executable, "-m", "grader", "check", "hits", str(APPS / "slow_answers")],
+    process = subprocess.Popen([sys.executable, "-m", "grader", "check", "hits", str(APPS / "platform" / "slow_answers")],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         wait_until(lambda: [p for p in our_run_folders() if p not in before and has_workers(p)],
@@ -103,7 +103,7 @@ with grader.launch(sys.argv[1], workers=2) as cluster:
 
 
 def test_a_grader_killed_outright_takes_its_store_workers_and_folder_with_it():
-    process = subprocess.Popen([sys.executable, "-c", KILLED_GRADER, str(APPS / "background_child")],
+    process = subprocess.Popen([sys.executable, "-c", KILLED_GRADER, str(APPS / "platform" / "background_child")],
                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
                                env={**os.environ, "PYTHONPATH": str(ROOT)})
     try:

@@ -14,14 +14,14 @@ def grader(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_check_passes_with_exit_0_and_prints_every_check():
-    run = grader("check", "hits", str(APPS / "redis_counter"))
+    run = grader("check", "hits", str(APPS / "hits" / "redis_counter"))
     assert run.returncode == 0, run.stdout + run.stderr
     assert run.stdout.startswith("hits: 10/10 points")
     assert run.stdout.count("[PASS]") == 6
 
 
 def test_check_json_has_the_documented_shape_and_exit_1_on_failure():
-    run = grader("check", "hits", str(APPS / "global_counter"), "--json", "--seed", "4")
+    run = grader("check", "hits", str(APPS / "hits" / "global_counter"), "--json", "--seed", "4")
     assert run.returncode == 1
     report = json.loads(run.stdout)
     assert set(report) == {"exercise", "score", "max_score", "checks"}
@@ -34,7 +34,7 @@ def test_bad_input_exits_2_with_one_line_and_no_traceback(tmp_path):
     (tmp_path / "notes.txt").write_text("hello")
     nb = tmp_path / "empty.ipynb"
     nb.write_text('{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}')
-    cases = {("check", "nope", str(APPS / "redis_counter")): "unknown exercise 'nope'",
+    cases = {("check", "nope", str(APPS / "hits" / "redis_counter")): "unknown exercise 'nope'",
              ("check", "hits", str(tmp_path / "missing")): "does not exist",
              ("check", "hits", str(nb)): "no %%writefile app.py cell",
              ("check", "hits", str(tmp_path / "notes.txt")): "neither a folder nor a notebook",
@@ -47,7 +47,7 @@ def test_bad_input_exits_2_with_one_line_and_no_traceback(tmp_path):
 
 
 def test_an_app_that_crashes_is_graded_as_could_not_grade_without_grader_traceback():
-    run = grader("check", "hits", str(APPS / "crash_at_import"))
+    run = grader("check", "hits", str(APPS / "platform" / "crash_at_import"))
     assert run.returncode == 1
     assert "[NOT GRADED] agreement" in run.stdout
     assert "exited with exit code 3" in run.stdout
@@ -64,7 +64,7 @@ def test_list_names_every_check_with_its_points():
 def test_demo_serves_a_front_door_until_interrupted():
     import signal
     import urllib.request
-    process = subprocess.Popen([sys.executable, "-m", "grader", "demo", "hits", str(APPS / "redis_counter"),
+    process = subprocess.Popen([sys.executable, "-m", "grader", "demo", "hits", str(APPS / "hits" / "redis_counter"),
                                 "--workers", "2"], stdout=subprocess.PIPE, text=True)
     try:
         line = process.stdout.readline()
@@ -83,10 +83,36 @@ def test_demo_serves_a_front_door_until_interrupted():
 
 
 def test_only_runs_the_named_checks_in_the_order_given():
-    run = grader("check", "hits", str(APPS / "redis_counter"), "--only", "burst,agreement", "--json")
+    run = grader("check", "hits", str(APPS / "hits" / "redis_counter"), "--only", "burst,agreement", "--json")
     assert run.returncode == 0, run.stdout + run.stderr
     report = json.loads(run.stdout)
     assert [check["name"] for check in report["checks"]] == ["burst", "agreement"]
     assert report["max_score"] == 4
-    wrong = grader("check", "hits", str(APPS / "redis_counter"), "--only", "agreement,nope")
+    wrong = grader("check", "hits", str(APPS / "hits" / "redis_counter"), "--only", "agreement,nope")
     assert wrong.returncode == 2 and "hits has no check 'nope'" in wrong.stderr
+
+
+def _demo_banner(exercise: str, app: Path, *extra: str) -> str:
+    """The line `grader demo` prints once its cluster serves; the demo is then interrupted."""
+    import signal
+    process = subprocess.Popen([sys.executable, "-m", "grader", "demo", exercise, str(app), "--workers", "1", *extra],
+                               stdout=subprocess.PIPE, text=True)
+    try:
+        return process.stdout.readline()
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=20) == 0
+
+
+def test_demo_runs_the_process_types_and_services_of_the_exercise():
+    jobs = _demo_banner("jobs", APPS / "jobs" / "reliable")
+    assert "1 workers behind http://127.0.0.1:" in jobs and "and 1 worker process" in jobs, jobs
+    assert "attached: DATABASE_URL, REDIS_URL" in jobs, jobs
+    assets = _demo_banner("assets", APPS / "assets" / "hashed")
+    assert "attached: no backing service" in assets and "worker process" not in assets, assets
+
+
+def test_demo_of_an_app_without_a_process_type_its_exercise_needs_is_bad_input():
+    run = grader("demo", "jobs", str(APPS / "hits" / "redis_counter"))
+    assert run.returncode == 2
+    assert "this needs worker processes, but the app's Procfile declares only web" in run.stderr, run.stderr

@@ -12,7 +12,7 @@ import pytest
 from grader.board import dashboard
 from grader.board.coalesce import Coalescer
 from grader.board.model import BOOTING, CRASHED, EXITED, READY, STOPPING, ProcessRow, state_of, text_table
-from grader.cluster import STOPPED_MESSAGE, ClusterStopped
+from grader.platform.cluster import STOPPED_MESSAGE, ClusterStopped
 
 
 def rows_of(board, name):
@@ -24,7 +24,7 @@ def requests_in(board):
 
 
 def test_send_adds_one_log_line_naming_the_worker_that_answered(launched):
-    board = launched("redis_counter", workers=2).dashboard()
+    board = launched("hits/redis_counter", workers=2).dashboard()
     assert requests_in(board) == []
     board.controls.buttons["send"].click()
     (line,) = requests_in(board)
@@ -36,7 +36,7 @@ def test_send_adds_one_log_line_naming_the_worker_that_answered(launched):
 
 
 def test_crash_gives_the_worker_a_new_pid_and_shows_the_old_one_crashed(launched):
-    cluster = launched("redis_counter", workers=2)
+    cluster = launched("hits/redis_counter", workers=2)
     board = cluster.dashboard()
     (before,) = rows_of(board, "web.2")
     board.controls.worker.value = "web.2"
@@ -49,7 +49,7 @@ def test_crash_gives_the_worker_a_new_pid_and_shows_the_old_one_crashed(launched
 
 
 def test_restart_shows_the_old_process_exit_once_the_bus_reports_it(launched):
-    cluster = launched("redis_counter", workers=2)
+    cluster = launched("hits/redis_counter", workers=2)
     board = cluster.dashboard()
     board.controls.buttons["restart"].click()  # web.1, the first in the picker
     assert rows_of(board, "web.1")[0].state == READY
@@ -58,7 +58,7 @@ def test_restart_shows_the_old_process_exit_once_the_bus_reports_it(launched):
 
 
 def test_the_chart_shows_what_each_worker_answers_without_adding_to_the_log(launched):
-    cluster = launched("global_counter", workers=3)
+    cluster = launched("hits/global_counter", workers=3)
     board = cluster.dashboard(key="hits")
     for _ in range(4):
         board.controls.buttons["send"].click()
@@ -69,7 +69,7 @@ def test_the_chart_shows_what_each_worker_answers_without_adding_to_the_log(laun
 
 
 def test_requests_made_outside_the_widget_reach_it_as_events_coalesced(launched):
-    cluster = launched("redis_counter", workers=2)
+    cluster = launched("hits/redis_counter", workers=2)
     board = dashboard(cluster, "/hits")
     before = board.renders
     cluster.burst("POST", "/hits", 40)
@@ -78,7 +78,7 @@ def test_requests_made_outside_the_widget_reach_it_as_events_coalesced(launched)
 
 
 def test_scale_restart_all_and_routing_controls_act_on_the_cluster(launched):
-    cluster = launched("global_counter", workers=2)
+    cluster = launched("hits/global_counter", workers=2)
     board = cluster.dashboard()
     board.controls.web_count.value = 3
     board.controls.buttons["scale"].click()
@@ -98,7 +98,7 @@ def test_scale_restart_all_and_routing_controls_act_on_the_cluster(launched):
 
 
 def test_a_failing_action_is_shown_in_the_widget_as_one_line(launched):
-    cluster = launched("redis_counter", workers=1)
+    cluster = launched("hits/redis_counter", workers=1)
     board = cluster.dashboard()
     board.controls.web_count.value = 0
     board.controls.buttons["scale"].click()
@@ -110,7 +110,7 @@ def test_a_failing_action_is_shown_in_the_widget_as_one_line(launched):
 
 
 def test_on_a_stopped_cluster_every_control_shows_the_stopped_message(launched):
-    cluster = launched("redis_counter", workers=2)
+    cluster = launched("hits/redis_counter", workers=2)
     board = cluster.dashboard()
     cluster.close()
     assert board.wait_until(lambda b: b.lines and b.lines[-1].text == "the cluster was stopped")
@@ -127,7 +127,7 @@ def test_on_a_stopped_cluster_every_control_shows_the_stopped_message(launched):
 
 
 def test_without_a_widget_front_end_it_reads_as_a_plain_text_table(launched):
-    cluster = launched("redis_counter", workers=2)
+    cluster = launched("hits/redis_counter", workers=2)
     board = cluster.dashboard()
     board.controls.buttons["send"].click()
     bundle = board._repr_mimebundle_()
@@ -143,7 +143,7 @@ def test_without_a_widget_front_end_it_reads_as_a_plain_text_table(launched):
 
 
 def test_closing_the_dashboard_stops_it_following_the_cluster(launched):
-    cluster = launched("redis_counter", workers=1)
+    cluster = launched("hits/redis_counter", workers=1)
     board = cluster.dashboard()
     board.close()
     cluster.post("/hits")
@@ -199,8 +199,8 @@ def test_the_dashboard_displays_in_a_headless_kernel(tmp_path):
     from conftest import APPS, ROOT
     from notebook_runs import kernel_sockets, unix_socket_kernels
     import os
-    source = (f"import grader\nfrom grader.demo import launch\n"
-              f"with launch({str(APPS / 'redis_counter')!r}, workers=2) as cluster:\n"
+    source = (f"import grader\nfrom grader.live import launch\n"
+              f"with launch({str(APPS / 'hits' / 'redis_counter')!r}, workers=2) as cluster:\n"
               f"    cluster.post('/hits')\n    board = cluster.dashboard()\n    display(board)\n"
               f"board.controls.buttons['send'].click()\nprint(board.message_text)")
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])

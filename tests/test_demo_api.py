@@ -5,16 +5,16 @@ import time
 
 import pytest
 
-from grader.cluster import STOPPED_MESSAGE, Closed, ClusterStopped, Stopping, UnknownWorker
-from grader.events import Exited
-from grader.faults import burst
-from grader.http import Response
+from grader.platform.cluster import STOPPED_MESSAGE, Closed, ClusterStopped, Stopping, UnknownWorker
+from grader.platform.events import Exited
+from grader.harness.faults import burst
+from grader.platform.http import Response
 
 SLOW = 0.3  # seconds of store latency: far above a loopback round trip, even on a busy machine
 
 
 def test_read_all_asks_every_serving_worker_by_name_in_order(launched):
-    cluster = launched("global_counter", workers=3)
+    cluster = launched("hits/global_counter", workers=3)
     for _ in range(4):
         cluster.post("/hits")
     assert cluster.read_all() == {"web.1": {"hits": 2}, "web.2": {"hits": 1}, "web.3": {"hits": 1}}
@@ -23,7 +23,7 @@ def test_read_all_asks_every_serving_worker_by_name_in_order(launched):
 
 
 def test_read_all_logs_its_requests_unless_told_not_to(launched):
-    cluster = launched("global_counter", workers=2)
+    cluster = launched("hits/global_counter", workers=2)
     cluster.read_all()
     assert [(r.method, r.worker) for r in cluster.log] == [("GET", "web.1"), ("GET", "web.2")]
     heard = []
@@ -33,7 +33,7 @@ def test_read_all_logs_its_requests_unless_told_not_to(launched):
 
 
 def test_burst_spreads_concurrent_requests_over_every_worker(launched):
-    cluster = launched("redis_counter", workers=3)
+    cluster = launched("hits/redis_counter", workers=3)
     replies = cluster.burst("POST", "/hits", 24, concurrency=6)
     assert [r.status for r in replies] == [200] * 24
     assert sorted(r.json()["hits"] for r in replies) == list(range(1, 25))
@@ -44,7 +44,7 @@ def test_burst_spreads_concurrent_requests_over_every_worker(launched):
 
 
 def test_burst_rejects_a_negative_count(launched):
-    cluster = launched("redis_counter", workers=1)
+    cluster = launched("hits/redis_counter", workers=1)
     with pytest.raises(ValueError, match="count >= 0"):
         cluster.burst("POST", "/hits", -1)
 
@@ -56,7 +56,7 @@ def _round_trip(cluster) -> float:
 
 
 def test_store_latency_slows_the_store_inside_the_block_and_is_undone_after_it(launched):
-    cluster = launched("redis_counter", workers=1)
+    cluster = launched("hits/redis_counter", workers=1)
     with cluster.store_latency(SLOW) as same:
         assert same is cluster
         assert _round_trip(cluster) >= SLOW
@@ -72,7 +72,7 @@ def test_store_latency_slows_the_store_inside_the_block_and_is_undone_after_it(l
 
 
 def test_set_routing_swaps_the_policy(launched):
-    cluster = launched("global_counter", workers=3)
+    cluster = launched("hits/global_counter", workers=3)
     cluster.set_routing("sticky")
     assert len({cluster.post("/hits").worker for _ in range(4)}) == 1
     with pytest.raises(ValueError, match="unknown routing policy"):
@@ -92,7 +92,7 @@ STOPPED_ACTIONS = {
 
 
 def test_every_action_on_a_stopped_cluster_raises_cluster_stopped(launched):
-    cluster = launched("redis_counter", workers=2)
+    cluster = launched("hits/redis_counter", workers=2)
     assert not cluster.stopped
     cluster.close()
     assert cluster.stopped
@@ -118,7 +118,7 @@ def test_cluster_stopped_renders_as_its_one_line_in_ipython(capsys):
 
 
 def test_an_unknown_worker_is_named_with_the_workers_that_exist(launched):
-    cluster = launched("redis_counter", workers=2)
+    cluster = launched("hits/redis_counter", workers=2)
     with pytest.raises(UnknownWorker) as raised:
         cluster.restart("web.9")
     assert isinstance(raised.value, KeyError)
@@ -126,7 +126,7 @@ def test_an_unknown_worker_is_named_with_the_workers_that_exist(launched):
 
 
 def test_listeners_hear_requests_stops_and_the_end(launched):
-    cluster = launched("redis_counter", workers=1)
+    cluster = launched("hits/redis_counter", workers=1)
     heard = []
     cluster.subscribe(heard.append)
     reply = cluster.post("/hits")
@@ -143,7 +143,7 @@ def test_listeners_hear_requests_stops_and_the_end(launched):
 
 
 def test_a_worker_scaled_away_and_back_keeps_counting_its_incarnations(launched):
-    cluster = launched("redis_counter", workers=2)
+    cluster = launched("hits/redis_counter", workers=2)
     cluster.scale("web", 1)
     cluster.scale("web", 2)
     tokens = [i.token for w in cluster.workers.values() for i in w.incarnations]
@@ -155,7 +155,7 @@ def test_a_worker_scaled_away_and_back_keeps_counting_its_incarnations(launched)
 def test_start_runs_a_cluster_past_its_cell_until_stop_and_stop_stops_everything():
     import grader
     from conftest import APPS, grader_processes
-    cluster = grader.start(APPS / "redis_counter", workers=2)
+    cluster = grader.start(APPS / "hits" / "redis_counter", workers=2)
     try:
         assert cluster.post("/hits").json() == {"hits": 1}
         assert len(grader_processes()) >= 3  # the fork server and two workers, still running

@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from grader.events import EventBus, Spawned
+from grader.platform.events import EventBus, Spawned
 
 REPORTS = 50  # well over the 10 datagrams a Unix socket queues (net.unix.max_dgram_qlen) by default
 

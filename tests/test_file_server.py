@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from grader.services.files import TOGETHER_FIRST_PART, Body, FileServer
+from grader.checks.scratch.files import TOGETHER_FIRST_PART, Body, FileServer
 
 BIG = 64 * 2**20
 

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from grader.checks.base import NOT_GRADED, Check, Scenario
-from grader.checks.sessions_expiry import FellBehind
-from grader.grading import _run_one
+from grader.checks.sessions.expiry import FellBehind
+from grader.grading.runner import _run_one
 
 
 class _Cluster:
@@ -32,8 +32,8 @@ def test_a_grader_that_fell_behind_could_not_grade_and_says_it_is_not_the_apps_f
 
 def test_a_non_web_process_that_fails_at_once_is_reported_as_that_process_not_as_the_web(tmp_path):
     from grader.grading import boot_feedback
-    from grader.sandbox import Sandbox
-    from grader.worker import BootFailed, Incarnation
+    from grader.platform.sandbox import Sandbox
+    from grader.platform.worker import BootFailed, Incarnation
 
     sandbox = Sandbox(tmp_path / "worker.1")
     stderr, stdout = tmp_path / "worker.1.stderr", tmp_path / "worker.1.stdout"

@@ -18,12 +18,12 @@ def statuses(report) -> dict[str, str]:
 @pytest.mark.parametrize("seed", range(20))
 @pytest.mark.parametrize("app", ["redis_counter", "sqlite_counter"])
 def test_correct_app_gets_full_marks_on_every_seed(app, seed):
-    report = grade("hits", APPS / app, seed=seed)
+    report = grade("hits", APPS / "hits" / app, seed=seed)
     assert report.score == report.max_score == 10, report.to_text()
 
 
 def test_counter_in_a_global_fails_agreement_saying_each_worker_counts_its_own_hits():
-    report = grade("hits", APPS / "global_counter")
+    report = grade("hits", APPS / "hits" / "global_counter")
     agreement = report.result("agreement")
     assert agreement.status == "failed"
     # Round robin gives every worker 2 of the 6 hits, so they all say 2: they agree, and are all wrong.
@@ -36,16 +36,16 @@ def test_counter_in_a_global_fails_agreement_saying_each_worker_counts_its_own_h
 
 
 def test_burst_tells_a_count_per_process_from_a_lost_update():
-    per_process = grade("hits", APPS / "global_counter", ["burst"]).result("burst").feedback
+    per_process = grade("hits", APPS / "hits" / "global_counter", ["burst"]).result("burst").feedback
     assert "exactly the number of hits it handled itself" in per_process
     assert "lost update" not in per_process
-    race = grade("hits", APPS / "redis_race", ["burst"]).result("burst").feedback
+    race = grade("hits", APPS / "hits" / "redis_race", ["burst"]).result("burst").feedback
     assert "every worker agrees, but the count grew from 0 to" in race and "(a lost update)" in race
     assert "handled itself" not in race
 
 
 def test_counter_in_a_local_file_fails_agreement_and_is_named_as_lasting_state():
-    report = grade("hits", APPS / "local_file_counter")
+    report = grade("hits", APPS / "hits" / "local_file_counter")
     assert report.result("agreement").status == "failed"
     assert report.result("restart_all").status == "failed"
     disk = report.result("no_local_disk")
@@ -57,7 +57,7 @@ def test_counter_in_a_local_file_fails_agreement_and_is_named_as_lasting_state()
 def _tmp_counter(private_tmp: bool):
     counter = Path("/tmp") / f"factor-six-test-{os.getpid()}-{private_tmp}.txt"
     try:
-        report = grade("hits", APPS / "tmp_path_counter", env={"COUNTER_FILE": str(counter)},
+        report = grade("hits", APPS / "hits" / "tmp_path_counter", env={"COUNTER_FILE": str(counter)},
                        private_tmp=private_tmp)
         return report, counter.exists()
     finally:
@@ -90,14 +90,14 @@ def test_counter_in_a_shared_tmp_fails_every_check_it_only_passed_through_the_sh
 def test_a_file_written_by_a_worker_of_a_check_running_beside_this_one_is_shared_state(tmp_path):
     """Checks run side by side; without private /tmp their workers share one disk, which no two
     processes of a real platform do, so one check's cluster reading another's file is named too."""
-    from grader.events import FileAccess
-    from grader.local_state import shared_state
+    from grader.platform.events import FileAccess
+    from grader.harness.local_state import shared_state
     from grader.platform import Platform
-    from grader.source import load
+    from grader.platform.source import load
 
     counter = Path("/tmp") / f"factor-six-test-{os.getpid()}-beside.txt"
     try:
-        with Platform(load(APPS / "tmp_path_counter"), env={"COUNTER_FILE": str(counter)},
+        with Platform(load(APPS / "hits" / "tmp_path_counter"), env={"COUNTER_FILE": str(counter)},
                       private_tmp=False) as platform:
             writing, reading = platform.cluster({"web": 1}), platform.cluster({"web": 1})
             assert writing.post("/hits").status == 200 and reading.get("/hits").json() == {"hits": 1}
@@ -111,12 +111,12 @@ def test_a_file_written_by_a_worker_of_a_check_running_beside_this_one_is_shared
 
 
 def test_a_store_at_an_address_written_into_the_code_fails_every_check_naming_it(tmp_path):
-    from grader.forkserver import base_env
-    from grader.services.redis import RedisServer
+    from grader.platform.forkserver import base_env
+    from grader.platform.services.redis import RedisServer
     server = RedisServer(tmp_path, base_env("hardcoded-test"))  # "a Redis that happens to run here"
     try:
         server.wait_ready()
-        report = grade("hits", APPS / "hardcoded_redis", ["agreement", "restart_all"],
+        report = grade("hits", APPS / "hits" / "hardcoded_redis", ["agreement", "restart_all"],
                        env={"HARDCODED_REDIS": f"redis://localhost:{server.port}/0"})
     finally:
         server.stop()
@@ -129,13 +129,13 @@ def test_a_store_at_an_address_written_into_the_code_fails_every_check_naming_it
 
 
 def test_a_store_at_the_attached_url_raises_no_stray_connection():
-    report = grade("hits", APPS / "redis_counter", ["agreement"])
+    report = grade("hits", APPS / "hits" / "redis_counter", ["agreement"])
     assert report.result("agreement").status == "passed"
     assert "connected to" not in report.result("agreement").feedback
 
 
 def test_a_count_reset_at_start_up_is_named_as_such():
-    report = grade("hits", APPS / "reset_at_start", ["restart_all", "crash"])
+    report = grade("hits", APPS / "hits" / "reset_at_start", ["restart_all", "crash"])
     restart = report.result("restart_all").feedback
     assert "Every fresh worker said 0, although 5 hits had been acknowledged" in restart
     assert "resets it when it starts" in restart and "Never overwrite it at start-up" in restart
@@ -145,7 +145,7 @@ def test_a_count_reset_at_start_up_is_named_as_such():
 
 
 def test_sqlite_file_in_the_working_directory_is_reported_as_a_database():
-    report = grade("hits", APPS / "sqlite_in_cwd")
+    report = grade("hits", APPS / "hits" / "sqlite_in_cwd")
     disk = report.result("no_local_disk")
     assert disk.status == "failed"
     assert "opened a SQLite database hits.db (its working directory" in disk.feedback
@@ -153,7 +153,7 @@ def test_sqlite_file_in_the_working_directory_is_reported_as_a_database():
 
 
 def test_a_log_file_is_told_to_log_to_stdout_not_to_use_the_store():
-    disk = grade("hits", APPS / "log_file", ["no_local_disk"]).result("no_local_disk")
+    disk = grade("hits", APPS / "hits" / "log_file", ["no_local_disk"]).result("no_local_disk")
     assert disk.status == "failed"
     assert "wrote the log file hits.log (its working directory" in disk.feedback
     assert "Write log lines to stdout or stderr" in disk.feedback
@@ -161,7 +161,7 @@ def test_a_log_file_is_told_to_log_to_stdout_not_to_use_the_store():
 
 
 def test_scratch_files_left_behind_are_told_to_clean_up():
-    disk = grade("hits", APPS / "leftover_scratch", ["no_local_disk"]).result("no_local_disk")
+    disk = grade("hits", APPS / "hits" / "leftover_scratch", ["no_local_disk"]).result("no_local_disk")
     assert disk.status == "failed"
     assert "left $TMPDIR/tmp" in disk.feedback and ".json behind after the request ended (its scratch space)" in disk.feedback
     assert "... and " in disk.feedback  # six requests, six files: four are named, the rest counted
@@ -172,20 +172,20 @@ def test_scratch_files_left_behind_are_told_to_clean_up():
 def test_read_then_write_race_fails_the_burst_check_every_time():
     failures = 0
     for seed in range(10):
-        report = grade("hits", APPS / "redis_race", ["burst"], seed=seed)
+        report = grade("hits", APPS / "hits" / "redis_race", ["burst"], seed=seed)
         failures += report.result("burst").status == "failed"
     assert failures == 10
     assert "hits were lost" in report.result("burst").feedback and "(a lost update)" in report.result("burst").feedback
 
 
 def test_scratch_space_used_and_cleaned_within_a_request_is_fine():
-    report = grade("hits", APPS / "scratch_cleaned", ["no_local_disk"])
+    report = grade("hits", APPS / "hits" / "scratch_cleaned", ["no_local_disk"])
     assert report.result("no_local_disk").status == "passed"
 
 
 def test_scratch_file_left_behind_is_reported(tmp_path):
     app = tmp_path / "app.py"
-    app.write_text((APPS / "redis_counter" / "app.py").read_text().replace(
+    app.write_text((APPS / "hits" / "redis_counter" / "app.py").read_text().replace(
         'return {"hits": store.incr("hits")}',
         'open(os.path.join(os.environ["TMPDIR"], "last.txt"), "w").write("x")\n'
         '    return {"hits": store.incr("hits")}'))
@@ -196,7 +196,7 @@ def test_scratch_file_left_behind_is_reported(tmp_path):
 
 
 def test_app_that_crashes_at_import_cannot_be_graded_and_shows_its_error():
-    report = grade("hits", APPS / "crash_at_import")
+    report = grade("hits", APPS / "platform" / "crash_at_import")
     assert {result.status for result in report.results} == {"could not grade"}
     feedback = report.results[0].feedback
     assert "web.1 (pid " in feedback and "exited with exit code 3 before it was ready" in feedback
@@ -207,13 +207,13 @@ def test_app_that_crashes_at_import_cannot_be_graded_and_shows_its_error():
 
 
 def test_app_that_hangs_at_import_is_killed_at_the_boot_deadline():
-    report = grade("hits", APPS / "hang_at_import", boot_timeout=1.5)
+    report = grade("hits", APPS / "platform" / "hang_at_import", boot_timeout=1.5)
     assert {result.status for result in report.results} == {"could not grade"}
     assert "was not ready within 1.5 s: importing app.py never finished" in report.results[0].feedback
 
 
 def test_web_process_that_never_binds_its_port_is_reported():
-    report = grade("hits", APPS / "never_binds", ["agreement"], boot_timeout=1.5)
+    report = grade("hits", APPS / "platform" / "never_binds", ["agreement"], boot_timeout=1.5)
     feedback = report.result("agreement").feedback
     assert report.result("agreement").status == "could not grade"
     assert "never answered HTTP on port" in feedback and "$PORT" in feedback
@@ -221,7 +221,7 @@ def test_web_process_that_never_binds_its_port_is_reported():
 
 
 def test_answers_that_break_the_contract_get_a_precise_message():
-    report = grade("hits", APPS / "garbage_json", ["agreement"])
+    report = grade("hits", APPS / "platform" / "garbage_json", ["agreement"])
     feedback = report.result("agreement").feedback
     assert report.result("agreement").status == "failed"
     assert "GET /hits to web.1" in feedback and "It returned 200 with body 'lots of hits!" in feedback
@@ -229,21 +229,21 @@ def test_answers_that_break_the_contract_get_a_precise_message():
 
 
 def test_app_ignoring_sigterm_is_killed_and_noted_but_not_penalised():
-    report = grade("hits", APPS / "ignores_sigterm", ["restart_all"])
+    report = grade("hits", APPS / "platform" / "ignores_sigterm", ["restart_all"])
     result = report.result("restart_all")
     assert result.status == "passed"
     assert "ignored SIGTERM and had to be killed" in result.feedback
 
 
 def test_an_app_filling_the_disk_is_stopped_by_the_file_size_limit():
-    report = grade("hits", APPS / "fills_disk", ["agreement"])
+    report = grade("hits", APPS / "platform" / "fills_disk", ["agreement"])
     feedback = report.result("agreement").feedback
     assert report.result("agreement").status == "failed"
     assert "returned 500" in feedback and "File too large" in feedback
 
 
 def test_a_check_that_runs_out_of_time_is_abandoned_and_says_which_request_was_slow():
-    report = grade("hits", APPS / "slow_answers", ["agreement"], check_budget=2.0)
+    report = grade("hits", APPS / "platform" / "slow_answers", ["agreement"], check_budget=2.0)
     result = report.result("agreement")
     assert result.status == "could not grade"
     assert "The check's 2 s ran out after " in result.feedback

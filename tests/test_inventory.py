@@ -5,9 +5,9 @@ import sqlite3
 
 import redis
 
-from grader.forkserver import base_env
-from grader.services import inventory
-from grader.services.redis import RedisServer
+from grader.platform.forkserver import base_env
+from grader.harness import inventory
+from grader.platform.services.redis import RedisServer
 
 
 def test_sqlite_tables_are_counted_by_rows_and_growth_is_named(tmp_path):

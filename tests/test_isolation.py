@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 
 from grader.platform import Platform
-from grader.source import AppSource
+from grader.platform.source import AppSource
 
 ROOT = Path(__file__).resolve().parent.parent
 NOBODY = 65534
@@ -107,7 +107,7 @@ def test_a_grader_checked_out_under_tmp_still_reaches_its_own_code_from_isolated
             ["/usr/bin/env", "python3", "-c",
              "import grader, json, sys; from grader.grading import grade; "
              "r = grade('hits', sys.argv[1], ['agreement'], private_tmp=True); "
-             "print(json.dumps([grader.__file__, r.score, r.max_score]))", str(ROOT / "tests" / "apps" / "redis_counter")],
+             "print(json.dumps([grader.__file__, r.score, r.max_score]))", str(ROOT / "tests" / "apps" / "hits" / "redis_counter")],
             capture_output=True, text=True, timeout=120, cwd=copy,
             env={**os.environ, "PYTHONPATH": str(copy)})
         assert run.returncode == 0, run.stderr

@@ -16,15 +16,16 @@ from types import SimpleNamespace
 
 import pytest
 
-from grader.checks import jobs
+from grader.checks.jobs import checks as jobs
 from grader.checks.base import Scenario
-from grader.checks.jobs_parallel import Overlap, Sample, overlap, parallel
+from grader.checks.jobs.parallel import Overlap, Sample, overlap, parallel
 from grader.checks.feedback import ContractError
-from grader.checks.jobs_watch import PRIMES_BELOW, Broken, Job, JobWatch
+from grader.checks.jobs.watch import PRIMES_BELOW, Broken, Job, JobWatch
 from grader.grading import grade
-from grader.http import Response
+from grader.platform.http import Response
 from grader.platform import Platform
-from grader.source import BadInput, load
+from grader.errors import BadInput
+from grader.platform.source import load
 
 APPS = Path(__file__).parent / "apps" / "jobs"
 FULL = sum(check.points for check in jobs.CHECKS)

@@ -9,7 +9,7 @@ import textwrap
 
 import pytest
 
-from grader.memory import NoSuchProcess, PeakMemory, sampled, status
+from grader.harness.memory import NoSuchProcess, PeakMemory, sampled, status
 
 MB = 2**20
 CHILD = textwrap.dedent("""

@@ -17,21 +17,21 @@ from pathlib import Path
 import pytest
 from nbgrader.api import Gradebook
 
-from grader.checks import EXERCISES
+from grader.checks import EXERCISES, exercise
+from grader.checks.registry import written_by_notebooks
 
 COURSE = Path(__file__).resolve().parent.parent / "exercises"
 NAMES = sorted(path.parent.name for path in COURSE.glob("source/*/*.ipynb") if path.stem == path.parent.name)
 # One xdist group per exercise: its tests share one round trip, and exercises run side by side.
 EACH = [pytest.param(name, marks=pytest.mark.xdist_group(f"nbgrader-{name}")) for name in NAMES]
 NBGRADER_TIMEOUT = 600  # seconds for one nbgrader command; autograding two students takes about 15 per exercise
-WRITTEN_FILES = ("app.py", "worker.py", "build.py", "Procfile")  # what a run in place leaves beside a notebook
 
 
 def _left_by_a_run_in_place(folder: str, names: list[str]) -> set[str]:
     """What running a source notebook in place leaves beside it (never the exercise folders)."""
-    ignored = set(shutil.ignore_patterns(*WRITTEN_FILES, ".ipynb_checkpoints")(folder, names))
-    if Path(folder).parent.name == "source":  # inside one exercise's folder
-        ignored |= {"static", "assets"} & set(names)
+    ignored = set(shutil.ignore_patterns(*written_by_notebooks(), ".ipynb_checkpoints")(folder, names))
+    if Path(folder).parent.name == "source":  # inside one exercise's folder: all it writes, `assets/` too
+        ignored |= set(exercise(Path(folder).name).top_level) & set(names)
     return ignored
 
 

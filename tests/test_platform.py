@@ -7,7 +7,7 @@ import pytest
 
 from conftest import grader_processes
 from grader.platform import Platform
-from grader.source import AppSource, load
+from grader.platform.source import AppSource, load
 
 APPS = Path(__file__).parent / "apps"
 
@@ -90,7 +90,7 @@ def test_crash_is_reported_with_the_signal_and_the_worker_restarts(platform):
 
 
 def test_a_background_child_and_a_detached_daemon_do_not_outlive_the_run():
-    with Platform(load(APPS / "background_child")) as platform:
+    with Platform(load(APPS / "platform" / "background_child")) as platform:
         cluster = platform.cluster({"web": 2})
         assert cluster.post("/hits").json() == {"hits": 1}
         running = [cmd for _, cmd in grader_processes()]
@@ -100,7 +100,7 @@ def test_a_background_child_and_a_detached_daemon_do_not_outlive_the_run():
 
 
 def test_workers_that_ignore_sigterm_are_killed_after_the_grace_period():
-    with Platform(load(APPS / "ignores_sigterm")) as platform:
+    with Platform(load(APPS / "platform" / "ignores_sigterm")) as platform:
         cluster = platform.cluster({"web": 1})
         worker = cluster.workers["web.1"]
         old = worker.current
@@ -125,14 +125,14 @@ def test_store_latency_slows_each_round_trip_to_redis(platform):
 
 
 def test_an_external_redis_given_by_url_is_attached_instead_of_a_private_one(tmp_path):
-    from grader.forkserver import base_env
+    from grader.platform.forkserver import base_env
     from grader.grading import grade
-    from grader.services.redis import RedisServer
+    from grader.platform.services.redis import RedisServer
     server = RedisServer(tmp_path, base_env("external-test"))
     try:
         server.wait_ready()
         url = f"redis://127.0.0.1:{server.port}/5"
-        report = grade("hits", APPS / "redis_counter", ["agreement", "restart_all"], redis_url=url)
+        report = grade("hits", APPS / "hits" / "redis_counter", ["agreement", "restart_all"], redis_url=url)
         assert report.score == report.max_score, report.to_text()
         import redis
         client = redis.Redis.from_url(url)
@@ -165,7 +165,7 @@ def test_a_failing_build_is_reported_with_its_output_and_nothing_runs(tmp_path):
 
 def test_a_procfile_that_does_not_parse_is_bad_input(tmp_path):
     from grader.grading import grade
-    from grader.source import BadInput
+    from grader.errors import BadInput
     (tmp_path / "app.py").write_bytes(PROBE_APP)
     (tmp_path / "Procfile").write_text("web gunicorn app:app\n")
     with pytest.raises(BadInput, match="Procfile line 1 should read `type: command`"):
@@ -208,9 +208,9 @@ def test_a_stranger_answering_on_the_port_given_in_PORT_never_makes_the_app_read
     import threading
     from http.server import BaseHTTPRequestHandler, HTTPServer
 
-    import grader.platform
+    import grader.platform.platform
     from grader.grading import boot_feedback
-    from grader.worker import BootFailed
+    from grader.platform.worker import BootFailed
 
     class Stranger(BaseHTTPRequestHandler):
         def do_GET(self):
@@ -224,7 +224,7 @@ def test_a_stranger_answering_on_the_port_given_in_PORT_never_makes_the_app_read
 
     stranger = HTTPServer(("127.0.0.1", 0), Stranger)
     threading.Thread(target=stranger.serve_forever, daemon=True).start()
-    monkeypatch.setattr(grader.platform, "free_port", lambda: stranger.server_address[1])
+    monkeypatch.setattr(grader.platform.platform, "free_port", lambda: stranger.server_address[1])
     try:
         with Platform(AppSource("self-serving", SELF_SERVING)) as running:
             with pytest.raises(BootFailed) as failure:

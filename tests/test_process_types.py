@@ -11,12 +11,12 @@ import time
 import pytest
 
 from conftest import APPS, alive
-from grader.cluster import MissingProcessType
-from grader.events import FileAccess
-from grader.local_state import LEFTOVER, findings
-from grader.procfile import python_script
-from grader.proctree import cpu_seconds, descendants
-from grader.source import BadInput
+from grader.platform.cluster import MissingProcessType
+from grader.platform.events import FileAccess
+from grader.harness.local_state import LEFTOVER, findings
+from grader.platform.procfile import python_script
+from grader.platform.proctree import cpu_seconds, descendants
+from grader.errors import BadInput
 
 DEADLINE = 10.0  # seconds any condition below may take on a busy machine
 FORKING = "jobs/forking_worker"
@@ -108,7 +108,7 @@ def test_cpu_time_of_a_worker_includes_its_helper(launched):
 
 
 def test_a_process_type_the_procfile_lacks_is_bad_input_and_a_value_error(launched):
-    cluster = launched("redis_counter", workers=1)
+    cluster = launched("hits/redis_counter", workers=1)
     with pytest.raises(MissingProcessType) as raised:
         cluster.scale("worker", 1)
     assert isinstance(raised.value, BadInput) and isinstance(raised.value, ValueError)

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from grader import proctree
+from grader.platform import proctree
 
 # A shell whose grandchild burns CPU in a process group of its own (as RQ's job children do), with a
 # sleeping child beside it.

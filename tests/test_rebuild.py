@@ -9,9 +9,10 @@ import socket
 import threading
 import time
 
-from grader.events import EventBus, FileAccess
+from grader.live import LiveCluster
+from grader.platform.events import EventBus, FileAccess
 from grader.platform import Platform
-from grader.source import AppSource
+from grader.platform.source import AppSource
 
 APP = b'''
 from pathlib import Path
@@ -72,7 +73,7 @@ def test_rebuild_builds_a_new_frozen_release_from_changed_files_and_leaves_the_f
 
 def test_deploy_rolls_every_worker_onto_the_new_release_and_other_clusters_keep_theirs():
     with Platform(source()) as platform:
-        rolled, bystander = platform.cluster({"web": 2}), platform.cluster({"web": 1})
+        rolled, bystander = (platform.cluster({"web": n}, kind=LiveCluster) for n in (2, 1))
         pids = {name: worker.current.pid for name, worker in rolled.workers.items()}
         release = rolled.deploy({"version.txt": "v2"})
         assert release.version == 2 and rolled.release is release

@@ -3,7 +3,7 @@ import json
 import re
 
 from grader.checks.base import CheckResult
-from grader.report import Blocked, Report, sections
+from grader.grading.report import Blocked, Report, sections
 
 REPORT = Report("hits", "app/", 3, [
     CheckResult("agreement", "Every <worker> agrees", "failed", 0, 2, "web.1 said 2 & web.2 said 0\nnext step"),

@@ -1,5 +1,5 @@
 """Routing policies, without any process."""
-from grader.routing import Router
+from grader.platform.routing import Router
 
 NAMES = ["web.1", "web.2", "web.3"]
 

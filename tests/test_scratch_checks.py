@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 
 from grader.checks import EXERCISES
-from grader.checks.scratch_data import BAD_WORDS, COLUMNS, broken, large, small
-from grader.checks.scratch_load import THREADS
+from grader.checks.scratch.data import BAD_WORDS, COLUMNS, broken, large, small
+from grader.checks.scratch.load import THREADS
 from grader.grading import grade
 from grader.platform import Platform
-from grader.source import load
+from grader.platform.source import load
 
 APPS = Path(__file__).parent / "apps" / "scratch"
 REFERENCE = APPS / "redis_reports"

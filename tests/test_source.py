@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from grader.source import BadInput, load
+from grader.errors import BadInput
+from grader.platform.source import load
 
 
 def notebook(tmp_path, *cells):

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.sandbox import Sandbox
-from grader.worker import BootFailed, Incarnation, Worker
+from grader.platform.sandbox import Sandbox
+from grader.platform.worker import BootFailed, Incarnation, Worker
 
 
 class InstantBus:
@@ -81,7 +81,7 @@ def test_a_process_that_never_gets_ready_is_killed_at_the_deadline(tmp_path):
 
 
 def test_the_fork_server_builds_gunicorns_parser_once_and_every_worker_parses_with_it():
-    probe = ("import grader.zygote as z; z.preload(); from gunicorn.config import Config; "
+    probe = ("import grader.platform.zygote as z; z.preload(); from gunicorn.config import Config; "
              "first = Config(z.GUNICORN_USAGE, prog='gunicorn').parser(); "
              "second = Config(z.GUNICORN_USAGE, prog='gunicorn').parser(); "
              "print(first is second, first.parse_args(['app:app', '--threads', '4']).threads)")
@@ -90,7 +90,7 @@ def test_the_fork_server_builds_gunicorns_parser_once_and_every_worker_parses_wi
 
 
 def test_a_bounded_command_ends_at_its_deadline_even_when_a_child_of_its_own_session_holds_the_output(tmp_path):
-    from grader.processes import run_bounded
+    from grader.platform.processes import run_bounded
 
     pidfile = tmp_path / "stray.pid"
     script = (f"import subprocess, time; subprocess.Popen(['setsid', 'sh', '-c', 'echo $$ > {pidfile}; "

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 
-from ..routing import POLICIES
+from ..harness.faults import BURST_CONCURRENCY
+from ..platform.routing import POLICIES
 
 METHODS = ("GET", "POST", "PUT", "DELETE")
 MAX_WEB = 8
@@ -37,7 +38,7 @@ class Controls:
         self.burst_size = widgets.BoundedIntText(value=BURST_SIZE, min=1, max=MAX_BURST,
                                                  description="burst", style=SHORT_LABEL,
                                                  layout=widgets.Layout(width="9em"))
-        self.burst = _button("send burst", "send this many requests at once, from 8 clients")
+        self.burst = _button("send burst", f"send this many requests at once, from {BURST_CONCURRENCY} clients")
         self.policy = widgets.Dropdown(options=POLICIES, value=cluster.router.policy,
                                        description="routing", layout=widgets.Layout(width="16em"))
         self.following = False  # True while sync sets values, so observers can tell it from a person

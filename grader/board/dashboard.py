@@ -14,8 +14,9 @@ from typing import Callable
 
 import ipywidgets as widgets
 
-from ..cluster import ClusterStopped
-from ..worker import BootFailed
+from ..errors import rendered
+from ..platform.cluster import ClusterStopped
+from ..platform.worker import BootFailed
 from .coalesce import Coalescer
 from .controls import Controls
 from .model import LogLine, log_line, process_rows, text_table
@@ -214,9 +215,9 @@ class Dashboard:
 
 def explain(error: BaseException) -> str:
     """An error in a line or two for the widget: a learner error's own message, else its type and text."""
-    render = getattr(error, "_render_traceback_", None)
-    if callable(render):
-        return "\n".join(render())
+    lines = rendered(error)
+    if lines is not None:
+        return "\n".join(lines)
     if isinstance(error, BootFailed):
         incarnation = error.incarnation
         return f"{incarnation.name} (pid {incarnation.pid}) {error.reason}"

@@ -9,10 +9,10 @@ import signal
 from collections import Counter
 from dataclasses import dataclass
 
-from ..cluster import Closed, Stopping
-from ..events import Exited, Ready, Spawned
-from ..http import Response
-from ..processes import describe_status
+from ..platform.cluster import Closed, Stopping
+from ..platform.events import Exited, Ready, Spawned
+from ..platform.http import Response
+from ..platform.processes import describe_status
 
 BOOTING, READY, STOPPING, CRASHED, EXITED = "booting", "ready", "stopping", "crashed", "exited"
 HISTORY = 1  # earlier incarnations listed under each worker's current one

@@ -1,44 +1,53 @@
-"""The registry: every exercise's checks, in the order they run."""
+"""The checks layer: what a check is (``base``), how its feedback reads (``feedback``), the guards
+every check obeys (``guards``), and one package per exercise, named in ``registry``.
+
+``EXERCISES`` maps each exercise's name to its checks, in the course's order; an exercise's package
+is imported the first time it is asked for, so ``grader check scratch`` need not load the others.
+"""
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterator, Mapping
 
-from ..source import BadInput
+from ..errors import BadInput
 from .base import Check
+from .registry import REGISTRY, Exercise
 
 
 class _Exercises(Mapping):
-    """Exercise name -> its checks, each exercise's modules imported the first time it is asked for:
-    ``grader check scratch`` need not load the other exercises' checks (half its start-up here)."""
-
-    def __init__(self, names: tuple[str, ...]):
-        self._names = names
+    """Exercise name -> its checks, each exercise's modules imported the first time it is asked for."""
 
     def __getitem__(self, name: str) -> list[Check]:
-        if name not in self._names:
-            raise KeyError(name)
-        return importlib.import_module(f"{__name__}.{name}").CHECKS
+        return exercise(name).checks if name in _BY_NAME else _missing(name)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._names)
+        return iter(_BY_NAME)
 
     def __len__(self) -> int:
-        return len(self._names)
+        return len(_BY_NAME)
 
 
-EXERCISES: Mapping[str, list[Check]] = _Exercises(("hits", "sessions", "assets", "jobs", "scratch"))
+def _missing(name: str):
+    raise KeyError(name)
 
 
-def select(exercise: str, names=None) -> list[Check]:
+_BY_NAME = {entry.name: entry for entry in REGISTRY}
+EXERCISES: Mapping[str, list[Check]] = _Exercises()
+
+
+def exercise(name: str) -> Exercise:
+    """The contract of one exercise; BadInput names the exercises when there is no such one."""
+    if name not in _BY_NAME:
+        raise BadInput(f"unknown exercise {name!r}; the exercises are: {', '.join(_BY_NAME)}.")
+    return _BY_NAME[name]
+
+
+def select(name: str, names=None) -> list[Check]:
     """The checks to run; BadInput names what exists when the exercise or a check is unknown."""
-    if exercise not in EXERCISES:
-        raise BadInput(f"unknown exercise {exercise!r}; the exercises are: {', '.join(EXERCISES)}.")
-    checks = EXERCISES[exercise]
+    checks = exercise(name).checks
     if not names:
         return list(checks)
     known = {check.name: check for check in checks}
-    unknown = [name for name in names if name not in known]
+    unknown = [item for item in names if item not in known]
     if unknown:
-        raise BadInput(f"{exercise} has no check {unknown[0]!r}; its checks are: {', '.join(known)}.")
-    return [known[name] for name in names]
+        raise BadInput(f"{name} has no check {unknown[0]!r}; its checks are: {', '.join(known)}.")
+    return [known[item] for item in names]

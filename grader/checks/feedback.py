@@ -2,7 +2,7 @@
 what to do next, and the worker's own last log lines."""
 from __future__ import annotations
 
-from ..http import Response
+from ..platform.http import Response
 
 
 def explain(did: str, saw: str, why: str, fix: str, logs: list | None = None) -> str:

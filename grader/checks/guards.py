@@ -9,9 +9,9 @@ happened, with feedback that says so; the check's own feedback follows when it h
 """
 from __future__ import annotations
 
-from ..events import Connection, FileAccess
-from ..local_state import SharedState, shared_state
-from ..services.attached import StrayConnection, stray_connections
+from ..platform.events import Connection, FileAccess
+from ..harness.local_state import SharedState, shared_state
+from ..harness.attached import StrayConnection, stray_connections
 from .base import Scenario, Verdict
 from .feedback import explain, listing
 

@@ -14,9 +14,9 @@ import uuid
 from pathlib import Path
 from typing import Iterator
 
-from .. import runs
-from ..forkserver import RUN_TAG
-from ..source import BadInput
+from ..platform import runs
+from ..platform.forkserver import RUN_TAG
+from ..errors import BadInput
 from .course import Course, Submission
 from .job import Job
 from .local import LocalPool, remove

@@ -13,7 +13,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..source import BadInput
+from ..errors import BadInput
 from .capped import capped
 
 CONFIG_FILE = "nbgrader_config.py"

@@ -15,9 +15,9 @@ from nbclient.exceptions import DeadKernelError
 from nbformat import from_dict
 from nbgrader.preprocessors import Execute
 
-from .. import runs
-from ..forkserver import RUN_TAG
-from ..processes import RUN_MARKER, sweep
+from ..platform import runs
+from ..platform.forkserver import RUN_TAG
+from ..platform.processes import RUN_MARKER, sweep
 from .repair import NOTES
 
 KERNEL_FAILED = "KernelFailed"
@@ -30,7 +30,7 @@ class ContainedExecute(Execute):
     """nbgrader's Execute, which survives a dead kernel and leaves no process of the kernel's behind.
 
     Every process the kernel starts inherits a run marker in its environment (see
-    :mod:`grader.processes`), so even one that called ``setsid`` is found and killed afterwards. The
+    :mod:`grader.platform.processes`), so even one that called ``setsid`` is found and killed afterwards. The
     marker is the job's own under ``grader autograde`` (env FACTOR_SIX_JOB_MARKER), so that a job
     killed at its deadline takes its kernel with it; otherwise a fresh one.
     """

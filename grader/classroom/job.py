@@ -45,7 +45,7 @@ class Job:
     autograded: str  # where nbgrader writes it, relative to the course root
     feedback: str  # where its feedback page goes, relative to the course root
     files: dict[str, bytes] = field(repr=False)  # the private course: relative path -> content
-    marker: str  # run marker every process of the job carries (grader.processes.RUN_MARKER)
+    marker: str  # run marker every process of the job carries (grader.platform.processes.RUN_MARKER)
     timeout: float  # seconds the whole job may take
     cell_timeout: float  # seconds one notebook cell may run
 

@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from .. import runs
-from ..processes import RUN_MARKER, die_with_parent, signal_group, sweep
+from ..platform import runs
+from ..platform.processes import RUN_MARKER, die_with_parent, signal_group, sweep
 from .execution import JOB_FOLDER, JOB_MARKER
 from .job import LOG_FILE, Job, log_tail, log_to, pipe_sender, read_verdicts, run
 
@@ -191,7 +191,7 @@ class LocalPool:
 def _ending(code: int) -> tuple[str, str]:
     if code == 0:
         return "done", ""
-    from ..processes import describe_status
+    from ..platform.processes import describe_status
     return "crashed", f"its grading process ended with {describe_status(code)}"
 
 

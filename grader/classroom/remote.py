@@ -16,9 +16,9 @@ import uuid
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from .. import runs
-from ..source import BadInput
-from ..forkserver import RUN_TAG
+from ..platform import runs
+from ..errors import BadInput
+from ..platform.forkserver import RUN_TAG
 from .capped import capped
 from .job import COURSE, OUTCOME_FILE, Job
 from .local import Finished, LocalPool, remove

@@ -1,6 +1,6 @@
 """Out-of-kernel verdicts: grade the app a notebook writes, without running the notebook.
 
-The app is whatever the notebook's ``%%writefile`` cells write, in order (as :mod:`grader.source`
+The app is whatever the notebook's ``%%writefile`` cells write, in order (as :mod:`grader.platform.source`
 reads a notebook file). Nothing the learner's kernel does can change a verdict: it is computed by the
 grader's own processes from the notebook's text, before any kernel starts.
 """
@@ -10,7 +10,8 @@ import time
 from dataclasses import dataclass
 
 from ..checks.base import NOT_GRADED, CheckResult
-from ..source import APP_ENTRY, AppSource, BadInput, files_from_cells
+from ..platform.source import APP_ENTRY, AppSource, files_from_cells
+from ..errors import BadInput
 
 SEED = 0  # the seed a graded cell's grader.assert_check uses by default, so both give one verdict
 
@@ -56,7 +57,7 @@ def judge(exercise: str, cells: list, names: list[str], origin: str) -> Verdicts
     message ``grader check`` would print, so the score is the one ``grader check`` gives (nothing).
     """
     from .. import checks as registry
-    from ..grading import grade
+    from ..grading.runner import grade
 
     started = time.monotonic()
     checks = registry.select(exercise, names)

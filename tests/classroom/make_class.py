@@ -3,8 +3,9 @@
 Shared by tests/test_classroom*.py and benchmarks/bench_classroom.py. A student hands in one of:
 
 - the reference solution, or the untouched release;
-- a wrong app from ``tests/apps`` (``tests/apps/<exercise>/*/`` or, for hits, the top-level apps),
-  put into the notebook's ``%%writefile`` cells as a learner would write it;
+- one of the exercise's purpose-built apps from ``tests/apps/<exercise>/`` (right and wrong ones;
+  for hits also the platform's probe apps in ``tests/apps/platform/``, which are hits apps that
+  misbehave as processes), put into the notebook's ``%%writefile`` cells as a learner would write it;
 - a *trick*: a wrong app plus cells that try to fake the score in the kernel (patch ``grader``, a fake
   ``grader`` in ``sys.modules``, a redefined ``AssertionError``, a silenced traceback display, deleted
   or edited test cells, grades written straight into gradebook.db), or all of them on a right app;
@@ -25,11 +26,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.checks import EXERCISES
+from grader.checks.registry import written_by_notebooks
 
 ROOT = Path(__file__).resolve().parents[2]
 COURSE = ROOT / "exercises"
 APPS = ROOT / "tests" / "apps"
-WRITTEN = ("app.py", "worker.py", "build.py", "Procfile")
+WRITTEN = tuple(written_by_notebooks())  # what running a notebook in place leaves beside it
 
 TRICKS = {
     "patch_grader": "import grader\ngrader.assert_check = lambda *args, **kwargs: None\ngrader.check = lambda *a, **k: None",
@@ -81,13 +83,12 @@ def reference(exercise: str) -> dict:
     return json.loads((COURSE / "source" / exercise / f"{exercise}.ipynb").read_text(encoding="utf-8"))
 
 
-def wrong_apps(exercise: str) -> list[Path]:
-    """The purpose-built apps of an exercise (for hits, the top-level ones), sorted by name."""
-    if exercise == "hits":
-        folders = [path for path in APPS.iterdir() if path.is_dir() and path.name not in EXERCISES]
-    else:
-        folders = [path for path in (APPS / exercise).iterdir() if path.is_dir()] if (APPS / exercise).is_dir() else []
-    return sorted(path for path in folders if (path / "app.py").is_file())
+def purpose_built(exercise: str) -> list[Path]:
+    """The purpose-built apps of an exercise, right and wrong (for hits also the platform's probe
+    apps, which serve /hits), sorted by name: a student's score is whatever grader check gives it."""
+    homes = [APPS / exercise] + ([APPS / "platform"] if exercise == "hits" else [])
+    folders = [path for home in homes if home.is_dir() for path in home.iterdir() if path.is_dir()]
+    return sorted((path for path in folders if (path / "app.py").is_file()), key=lambda path: path.name)
 
 
 def new_course(target: Path) -> Path:
@@ -95,7 +96,7 @@ def new_course(target: Path) -> Path:
     target.mkdir(parents=True, exist_ok=True)
     shutil.copy(COURSE / "nbgrader_config.py", target)
     shutil.copytree(COURSE / "source", target / "source",
-                    ignore=shutil.ignore_patterns(*WRITTEN, ".ipynb_checkpoints", "static", "__pycache__"))
+                    ignore=shutil.ignore_patterns(*WRITTEN, ".ipynb_checkpoints", "__pycache__"))
     from nbgrader.apps import NbGraderAPI
     from traitlets.config.loader import PyFileConfigLoader
     config = PyFileConfigLoader("nbgrader_config.py", path=str(target)).load_config()

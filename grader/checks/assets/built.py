@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-from ...events import FileAccess
+from ...platform.events import FileAccess
 from ..base import Scenario, Verdict
 from ..feedback import explain, listing
 from .css import KEY, MANIFEST, OUTPUT_DIR, SOURCE_DIR, NoBundle, bundle_of, order_problem, sources

@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from concurrent.futures import ThreadPoolExecutor
 
-from ...release import BuildFailed
+from ...platform.release import BuildFailed
 from ..base import Scenario, Verdict
 from ..feedback import explain, listing
 from .css import MANIFEST, PROBE, Bundle, NoBundle, edit_rule, normalize, sources

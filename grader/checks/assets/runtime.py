@@ -10,8 +10,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from ...events import FileAccess
-from ...local_state import HOME, PRIVATE_TMP, SCRATCH, SHARED, WORKDIR, where
+from ...platform.events import FileAccess
+from ...harness.local_state import HOME, PRIVATE_TMP, SCRATCH, SHARED, WORKDIR, where
 from ..base import Scenario, Verdict
 from ..feedback import explain, listing
 from .css import MANIFEST, SOURCE_DIR

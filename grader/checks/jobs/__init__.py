@@ -1,0 +1,8 @@
+"""Checks for the ``jobs`` exercise: web processes answer at once, worker processes do the work.
+
+The package holds the checks and their feedback (``checks`` names them, in the order they run) and the
+fixtures only this exercise uses; its entry in :mod:`grader.checks.registry` says the rest.
+"""
+from .checks import CHECKS
+
+__all__ = ["CHECKS"]

@@ -1,0 +1,186 @@
+"""Checks for the ``jobs`` exercise: web processes answer at once, worker processes do the work.
+
+Every check runs the app's Procfile types side by side (``web`` and ``worker``) and follows its
+jobs from outside (:mod:`grader.checks.jobs.watch`). This module holds the checks of the contract
+and the CHECKS registry; the faults aimed at a busy worker are in :mod:`grader.checks.jobs.faults`,
+the parallel batch in :mod:`grader.checks.jobs.parallel`, the disk in :mod:`grader.checks.jobs.disk`.
+Job sizes come from the table of known prime counts, so the grader never computes a job itself.
+"""
+from __future__ import annotations
+
+from ..base import Check, Scenario, Verdict
+from ..feedback import ContractError, explain, listing
+from .disk import no_local_disk
+from .faults import BUSY_CPU, LONG, SMALL, crash, sigterm
+from .feedback import deaths, stuck
+from .parallel import parallel
+from .watch import DONE_WITHIN, JobWatch
+
+FAIL_WITHIN = 5.0  # seconds a job that raises at once may take to read "failed"
+BAD_BODIES = ({"n": "100"}, {"n": True}, {"n": 1.5}, {"n": None}, {}, [100], None)
+UNKNOWN_IDS = ("987654321", "no-such-job")
+
+
+def roundtrip(scenario: Scenario) -> Verdict:
+    watch = JobWatch(scenario)
+    cluster = scenario.cluster
+    webs = cluster.serving()
+    watch.connected()
+    job = watch.post(SMALL, worker=webs[scenario.seed % len(webs)])
+    watch.read_everywhere(job)  # a web process that does not know the job fails the check here
+    if not watch.finish([job], DONE_WITHIN):
+        return Verdict(False, stuck(watch, job, f"The grader posted job {job.id!r} (n = {SMALL}) to "
+                                    f"{job.posted_on} and read its status from every web process.",
+                                    DONE_WITHIN))
+    if job.status == "failed":
+        return Verdict(False, explain(
+            f"The grader posted job {job.id!r} (n = {SMALL}) to {job.posted_on} and waited for it.",
+            f"It ended 'failed' with the error {job.error!r}.",
+            f"count_primes({SMALL}) does not raise, so the worker's own code failed around it.",
+            "Look at the error, fix worker.py, and run the check again."))
+    seen = watch.read_everywhere(job)
+    return Verdict(True, f"Job {job.id!r} posted to {job.posted_on} was done by a worker process "
+                         f"(result {job.result}) and read as done by {', '.join(seen)}.")
+
+
+def contract(scenario: Scenario) -> Verdict:
+    cluster = scenario.cluster
+    wrong = []
+    for body in BAD_BODIES:
+        response = cluster.post("/jobs", body)
+        answer = response.json()
+        if response.status != 400 or not (isinstance(answer, dict) and isinstance(answer.get("error"), str)):
+            wrong.append(f"POST /jobs with body {_shown(body)} returned "
+                         + (f"{response.status} {response.body.strip()[:80]!r}" if response.status else response.error))
+    for job_id in UNKNOWN_IDS:
+        response = cluster.get(f"/jobs/{job_id}")
+        if response.status != 404:
+            wrong.append(f"GET /jobs/{job_id} (a job nobody posted) returned {response.status} "
+                         f"{response.body.strip()[:80]!r}")
+    if not wrong:
+        return Verdict(True, f"{len(BAD_BODIES)} bad POST /jobs bodies got 400 with an error, unknown jobs 404.")
+    return Verdict(False, explain(
+        "The grader sent POST /jobs with bodies that are not {\"n\": <an integer>}, and asked for jobs "
+        "that do not exist.",
+        "These answers broke the contract:\n" + "\n".join("    " + line for line in wrong[:6]),
+        "A queue fed with bad input hands the worker a job it cannot run, long after the client "
+        "has gone: the web process is the place to refuse it, at once.",
+        "Answer 400 with JSON like {\"error\": \"n must be an integer\"} unless the body is a JSON "
+        "object whose n is an int (True is a bool in JSON, not an integer, and 1.5 is a float); "
+        "answer 404 for an id that no job has."))
+
+
+def only_workers(scenario: Scenario) -> Verdict:
+    watch = JobWatch(scenario)
+    cluster = scenario.cluster
+    webs = cluster.serving()
+    before = watch.cpu()
+    job = watch.post(LONG, worker=webs[0])
+    status = watch.read(job, webs[-1])
+    did = (f"The grader started the app with no worker process (only {listing(webs)}) "
+           f"and posted job {job.id!r} (n = {LONG}) to {webs[0]}")
+    if status != "queued":
+        return Verdict(False, explain(
+            did + ".",
+            f"POST /jobs took {job.latency:.2f} s, and right after it {webs[-1]} said the job was "
+            f"{status!r}{f' (result {job.result})' if status == 'done' else ''}, although no worker "
+            "process existed to run it.",
+            "So a web process ran the job itself, in the request or in a thread of its own. A web "
+            "process must answer at once; slow work done there holds up the requests behind it, and "
+            "it dies with the web process at the next deploy. Factor VI: each process type has one "
+            "job, and the worker type is there for the slow work.",
+            "In POST /jobs, only record the job as queued and put it in a queue in the store; let "
+            "worker.py take it from there and run it."))
+    cluster.scale("worker", 1)
+    watch.connected()
+    started = watch.cpu()
+    if not watch.finish([job], DONE_WITHIN):
+        return Verdict(False, stuck(watch, job, did + ", then started one worker process.", DONE_WITHIN))
+    after = watch.cpu()
+    web_cpu = sum(after[name] - before[name] for name in webs)
+    worker_cpu = after["worker.1"] - started["worker.1"]
+    if worker_cpu < BUSY_CPU <= web_cpu:  # worker.1 idled while the job got done: someone else did it
+        return Verdict(False, explain(
+            did + ", then started one worker process and waited for the job.",
+            f"The web processes used {web_cpu:.2f} s of CPU while the job ran, and worker.1 only "
+            f"{worker_cpu:.2f} s: the web processes did the work.",
+            "A web process must answer at once and leave the slow work to the worker processes; "
+            "work done in a web process's thread competes with every request it serves, and is lost "
+            "when the platform restarts it.",
+            "Don't start threads (or processes) in the web process to run jobs: put the job in the "
+            "queue and let worker.py run it."))
+    return Verdict(True, f"With no worker process the job stayed queued (POST answered in {job.latency:.2f} s); "
+                         f"worker.1 then did it, using {worker_cpu:.2f} s of CPU to the web processes' {web_cpu:.2f} s.")
+
+
+def failure(scenario: Scenario) -> Verdict:
+    watch = JobWatch(scenario)
+    watch.connected()
+    try:
+        job = watch.post(-1)
+    except ContractError as broken:
+        if broken.response.status != 400:
+            raise
+        return Verdict(False, explain(
+            "The grader posted a job with n = -1.",
+            f"{broken.response.describe()}.",
+            "-1 is an integer, so the contract says POST /jobs accepts it (202); the job then fails "
+            "in the worker, because count_primes raises ValueError for a negative n. That is how the "
+            "grader makes a job fail: a real job fails in the worker for reasons the web cannot "
+            "foresee (a bad file, a service that is down).",
+            "Accept any integer n in POST /jobs, and let the worker record the failure."))
+    did = f"The grader posted job {job.id!r} with n = -1 (count_primes raises ValueError for it)"
+    if not watch.finish([job], FAIL_WITHIN) or job.status != "failed":
+        return Verdict(False, _not_failed(watch, job, did))
+    error = job.error
+    control = watch.post(SMALL)
+    if not watch.finish([control], DONE_WITHIN):
+        return Verdict(False, stuck(watch, control, did + f"; it ended failed. Then the grader posted job "
+                                    f"{control.id!r} (n = {SMALL}).", DONE_WITHIN))
+    watch.read_everywhere(job)
+    return Verdict(True, f"Job {job.id!r} (n = -1) ended failed with the error {error!r}, once; the next "
+                         f"job was done as usual.")
+
+
+def _not_failed(watch: JobWatch, job, did: str) -> str:
+    died, logs = deaths(watch)
+    if died:
+        return explain(did + ".", f"The job said {job.status!r}.{died}",
+                       "An exception in one job must not end the worker process: every job after it "
+                       "would wait for a worker that is gone.",
+                       "Run each job inside try/except Exception, record the job as failed with "
+                       "str(error) as its error, and go on with the next job.", logs)
+    backs = job.went_back_to_queued()
+    again = f" It went from running back to queued {backs} times." if backs else ""
+    return explain(
+        did + f" and read its status for {FAIL_WITHIN:g} s.",
+        f"It never read 'failed': it still said {job.status!r}.{again} What the grader saw: {job.trail()}.",
+        "A job that raises will raise again every time it runs, so putting it back in the queue "
+        "retries it forever and keeps a worker busy for nothing." if backs else
+        "A job whose code raises must end 'failed', with the error, so that the client knows.",
+        "Catch the exception in the worker, record status 'failed' with str(error) as the error and "
+        "do not put the job back (or retry it a few times at most, then record it as failed).")
+
+
+def _shown(body) -> str:
+    import json
+    return "(none)" if body is None else json.dumps(body)
+
+
+CHECKS = [
+    Check("roundtrip", "A job posted to one web process is done by a worker and seen by every web process",
+          2, roundtrip, processes={"web": 2, "worker": 1}),
+    Check("contract", "Bad requests get 400, unknown jobs 404", 1, contract, processes={"web": 1, "worker": 0}),
+    Check("only_workers", "Only worker processes run jobs; the web answers at once", 2, only_workers,
+          processes={"web": 1, "worker": 0}),
+    Check("failure", "A job that raises ends failed, and is not retried forever", 2, failure,
+          processes={"web": 1, "worker": 1}),
+    Check("no_local_disk", "Nothing is kept on local disk", 1, no_local_disk, processes={"web": 1, "worker": 1}),
+    Check("crash", "A job whose worker is killed (SIGKILL) is done again, and recorded once", 2, crash,
+          hidden=True, processes={"web": 1, "worker": 1}),
+    Check("sigterm", "A worker asked to stop (SIGTERM) finishes or gives back its job, and exits in time",
+          2, sigterm, hidden=True, processes={"web": 1, "worker": 1}),
+    Check("parallel", "Several worker processes run jobs at the same time", 2, parallel, hidden=True,
+          processes={"web": 1, "worker": 2}),
+]
+

@@ -1,0 +1,73 @@
+"""Why a job of the ``jobs`` exercise never finished, in words a learner can act on.
+
+A job that stays ``queued`` was never taken by a worker process; one that stays ``running`` was
+taken, but its outcome never reached the store the web processes read. Either way the feedback
+names what the platform recorded: a worker process that died (with its traceback), and files a
+worker wrote on its local disk instead of the store.
+"""
+from __future__ import annotations
+
+import time
+
+from ...harness.local_state import recorded_findings
+from ..feedback import explain
+from .watch import Job, JobWatch
+
+STORE = ("Keep the queue and every job's status, result and error in the backing store at REDIS_URL "
+         "(or DATABASE_URL): it is the only thing the web processes and the worker processes share.")
+RELIABLE = ("Take jobs with a reliable pattern: BLMOVE the job from the queue into a processing list "
+            "of the worker's own (named after the DYNO variable the platform sets, such as "
+            "processing:worker.1) and remove it from there only once its outcome is recorded. When a "
+            "worker starts, it first moves whatever its processing list still holds back to the "
+            "queue: the job its previous incarnation was running when it died. (A lease that expires "
+            "works too, as long as a lost job is taken again within 10 s.)")
+
+
+def deaths(watch: JobWatch) -> tuple[str, list]:
+    """A sentence on every worker process that exited without being asked to, and their logs."""
+    died = watch.died()
+    if not died:
+        return "", []
+    said = "; ".join(f"{incarnation.name} (pid {incarnation.pid}) exited with {incarnation.describe_exit()}"
+                     for incarnation in died[:3])
+    left = "" if watch.live_workers() else ", so no worker was left to take jobs"
+    return f" Meanwhile {said}, although the platform had not asked it to stop{left}.", died[:2]
+
+
+def local_writes(watch: JobWatch) -> str:
+    """A sentence naming the files worker processes wrote on their local disk, if any."""
+    cluster = watch.cluster
+    kinds = {name: worker.kind for name, worker in [*cluster.workers.items(),
+                                                     *((w.name, w) for w in cluster.retired)]}
+    found = [finding for finding in recorded_findings(watch.scenario) if kinds.get(finding.worker) == "worker"]
+    if not found:
+        return ""
+    return " The platform also recorded local writes: " + "; ".join(item.describe() for item in found[:3]) + "."
+
+
+def stuck(watch: JobWatch, job: Job, did: str, waited: float) -> str:
+    """Feedback for a job still unfinished when the grader gave up on it: ``waited`` seconds after
+    it was posted, or sooner when no worker process was left alive."""
+    died, logs = deaths(watch)
+    if not watch.workers() and not watch.died():
+        died = " No worker process was running then, so nothing could take it."
+    waited = min(waited, time.monotonic() - job.posted_at)
+    saw = (f"{waited:.1f} s later job {job.id!r} still said {job.status!r} (what the grader saw: "
+           f"{job.trail()}).{died}")
+    if logs:
+        why = ("A worker process must keep running. An exception raised by one job must be caught and "
+               "recorded as that job's failure, and one raised while the worker starts (a failed import, "
+               "a missing variable) stops every job.")
+        fix = "Read the error below, fix worker.py, and run the check again."
+    elif job.status == "queued":
+        why = ("No worker process finished the job. The web processes and the worker processes are "
+               "separate processes that share nothing but the backing services, so a job kept in a "
+               "web process's memory never reaches a worker, and a worker that crashes takes no job.")
+        fix = (STORE + " In POST /jobs, record the job as queued and push its id onto a list (LPUSH); "
+               "in worker.py, take ids from that same list in a loop (BLMOVE or BRPOP) and run them.")
+    else:
+        why = ("A worker took the job, but its outcome never reached the web processes: they read the "
+               "store, and a result kept in the worker's memory or on its local disk is seen by no other "
+               "process (and is gone when the worker restarts)." + local_writes(watch))
+        fix = STORE + " When a job ends, write its status and its result (or error) there."
+    return explain(did, saw, why, fix, logs)

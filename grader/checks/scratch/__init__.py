@@ -1,0 +1,8 @@
+"""Checks for the ``scratch`` exercise: reports computed from downloads, kept in a backing service.
+
+The package holds the checks and their feedback (``checks`` names them, in the order they run) and the
+fixtures only this exercise uses; its entry in :mod:`grader.checks.registry` says the rest.
+"""
+from .checks import CHECKS
+
+__all__ = ["CHECKS"]

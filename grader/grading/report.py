@@ -1,0 +1,180 @@
+"""A grading run's results, rendered three ways from one source of truth: text, HTML and JSON.
+
+When the app cannot start, every remaining check is "could not grade" with one and the same feedback.
+Text and HTML fold such a run into one banner (:class:`Blocked`) followed by the checks it stopped;
+JSON keeps one entry per check, feedback included, so machines see the documented shape.
+"""
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from itertools import groupby
+
+from ..checks.base import NOT_GRADED, CheckResult
+
+MARKS = {"passed": "PASS", "failed": "FAIL", "could not grade": "NOT GRADED"}
+COLOURS = {"passed": "#1a7f37", "failed": "#cf222e", "could not grade": "#9a6700"}
+
+# Inline styles, because a notebook front end's own CSS wins otherwise: JupyterLab right-aligns table
+# cells and gives output <pre> `word-break: break-all`, which splits feedback words mid-way.
+TABLE_STYLE = "width:100%;table-layout:auto;border-collapse:collapse;margin:0"
+CELL_STYLE = "text-align:left;vertical-align:top;padding:0.4em 0.6em"
+COLUMN_STYLES = ["white-space:nowrap", "width:18%;min-width:8em", "white-space:nowrap", ""]
+PRE_STYLE = ("white-space:pre-wrap;word-break:normal;overflow-wrap:break-word;margin:0;text-align:left;"
+             "background:transparent")
+NOTE_STYLE = f"border-left:4px solid {COLOURS[NOT_GRADED]};padding:0.2em 0.6em;margin:0.4em 0"
+BANNER_STYLE = f"border-left:4px solid {COLOURS[NOT_GRADED]}"
+
+
+@dataclass(frozen=True)
+class Blocked:
+    """Consecutive checks that could not be graded for one and the same reason (say, a boot failure)."""
+
+    feedback: str
+    results: tuple[CheckResult, ...]
+
+    @property
+    def headline(self) -> str:
+        return f"Could not grade {len(self.results)} checks, all for the same reason:"
+
+
+def sections(results: list[CheckResult]) -> list[CheckResult | Blocked]:
+    """The results in order, each run of two or more identical "could not grade" folded into a Blocked."""
+    def key(pair: tuple[int, CheckResult]):
+        index, result = pair
+        return ("blocked", result.feedback) if result.status == NOT_GRADED else index
+
+    folded: list[CheckResult | Blocked] = []
+    for _, pairs in groupby(enumerate(results), key=key):
+        run = tuple(result for _, result in pairs)
+        folded.append(Blocked(run[0].feedback, run) if len(run) > 1 else run[0])
+    return folded
+
+
+@dataclass(frozen=True)
+class Report:
+    exercise: str
+    origin: str
+    seed: int
+    results: list[CheckResult]
+    notes: tuple[str, ...] = ()  # what the learner should know about the input graded (see source.py)
+
+    @property
+    def score(self) -> float:
+        return round(sum(result.points for result in self.results), 2)
+
+    @property
+    def max_score(self) -> int:
+        return sum(result.max_points for result in self.results)
+
+    @property
+    def passed(self) -> bool:
+        return all(result.passed for result in self.results)
+
+    def result(self, name: str) -> CheckResult:
+        return next(result for result in self.results if result.name == name)
+
+    def to_dict(self) -> dict:
+        return {"exercise": self.exercise, "score": self.score, "max_score": self.max_score,
+                "checks": [result.to_dict() for result in self.results]}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    @property
+    def headline(self) -> str:
+        return f"{self.exercise}: {_number(self.score)}/{self.max_score} points ({self.origin}, seed {self.seed})"
+
+    def to_text(self) -> str:
+        lines = [self.headline, *self._note_lines(), ""]
+        for section in sections(self.results):
+            if isinstance(section, Blocked):
+                lines.append(section.headline)
+                lines.extend(_indent(section.feedback))
+                lines.append("")
+                lines.extend(_check_line(result) for result in section.results)
+            else:
+                lines.append(_check_line(section))
+                lines.extend(_indent(section.feedback))
+            lines.append("")
+        return "\n".join(lines).rstrip() + "\n"
+
+    __str__ = to_text
+
+    def _note_lines(self) -> list[str]:
+        """Warnings about the input (say, an app.py older than its notebook cell): before any result."""
+        return [f"Note: {note}" for note in self.notes]
+
+    def __repr__(self) -> str:
+        """The score and one line per check: what a terminal, or a notebook saved as text, shows."""
+        width = max((len(result.name) for result in self.results), default=0)
+        lines = [self.headline, *self._note_lines()]
+        lines += [f"  {MARKS[result.status]:<10}  {result.name:<{width}}  {_points(result)}"
+                  for result in self.results]
+        lines.append("print() this report to read what each check found.")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        """A table for notebooks, built as elements so every text is escaped by construction."""
+        root = ET.Element("div")
+        title = ET.SubElement(ET.SubElement(root, "p"), "b")
+        title.text = f"{self.exercise}: {_number(self.score)}/{self.max_score} points"
+        for note in self.notes:
+            ET.SubElement(root, "p", style=NOTE_STYLE).text = f"Note: {note}"
+        table = ET.SubElement(root, "table", style=TABLE_STYLE)
+        _row(ET.SubElement(table, "thead"), "th", ["", "check", "points", "what happened"])
+        body = ET.SubElement(table, "tbody")
+        for section in sections(self.results):
+            if isinstance(section, Blocked):
+                _banner_row(body, section)
+                for result in section.results:
+                    _result_row(body, result).text = "Not graded: the reason is above."
+            else:
+                _pre(_result_row(body, section), section.feedback)
+        return ET.tostring(root, encoding="unicode", method="html")
+
+
+def _check_line(result: CheckResult) -> str:
+    return f"[{MARKS[result.status]}] {result.name} ({_points(result)}): {result.title}"
+
+
+def _row(parent: ET.Element, cell: str, texts: list[str]) -> ET.Element:
+    row = ET.SubElement(parent, "tr")
+    for text, column in zip(texts, COLUMN_STYLES):
+        ET.SubElement(row, cell, style=";".join(filter(None, [CELL_STYLE, column]))).text = text
+    return row
+
+
+def _result_row(body: ET.Element, result: CheckResult) -> ET.Element:
+    """A check's row: mark, title and name, points; returns the empty "what happened" cell."""
+    row = _row(body, "td", [MARKS[result.status], result.title, _points(result), ""])
+    mark, check, _, what = list(row)
+    mark.set("style", mark.get("style") + f";color:{COLOURS[result.status]};font-weight:bold")
+    ET.SubElement(check, "br")
+    ET.SubElement(check, "code").text = result.name
+    return what
+
+
+def _banner_row(body: ET.Element, blocked: Blocked) -> None:
+    cell = ET.SubElement(ET.SubElement(body, "tr"), "td", colspan="4",
+                         style=f"{CELL_STYLE};{BANNER_STYLE}")
+    headline = ET.SubElement(ET.SubElement(cell, "p", style="margin:0 0 0.4em 0"), "b")
+    headline.text = blocked.headline
+    _pre(cell, blocked.feedback)
+
+
+def _pre(parent: ET.Element, text: str) -> None:
+    ET.SubElement(parent, "pre", style=PRE_STYLE).text = text
+
+
+def _indent(text: str) -> list[str]:
+    return ["    " + line for line in text.splitlines()]
+
+
+def _points(result: CheckResult) -> str:
+    return f"{_number(result.points)}/{result.max_points}"
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"

@@ -1,0 +1,211 @@
+"""Running an exercise's checks against a learner's app and collecting the results.
+
+One platform (release, services, fork server) serves the whole run; every check gets a fresh cluster
+with empty service namespaces, so one check's traffic never changes another's outcome. When the app
+cannot boot at all, the remaining checks are marked "could not grade" without booting it again.
+"""
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from .. import checks as registry
+from ..checks import guards
+from ..checks.base import FAILED, NOT_GRADED, PASSED, CheckResult, Check, Inconclusive, Scenario, Verdict
+from ..checks.feedback import ContractError, explain
+from ..platform.cluster import OutOfTime
+from ..platform.platform import Platform
+from ..platform.ports import listening_sockets
+from ..platform.release import BuildFailed
+from .report import Report
+from ..platform.services.redis import ServiceError
+from ..platform.source import AppSource, load
+from ..errors import BadInput, CheckFailed
+from ..platform.worker import BootFailed
+
+
+CHECK_BUDGET = 60.0  # seconds of traffic one check may take before it is abandoned
+PARALLEL_CHECKS = 2  # checks wait on HTTP and on the workers, so two share these 2-core machines well
+
+
+def grade(exercise: str, path: str | Path | AppSource, names=None, *, seed: int = 0,
+          database_url: str | None = None, redis_url: str | None = None,
+          boot_timeout: float | None = None, env: dict[str, str] | None = None,
+          check_budget: float = CHECK_BUDGET, private_tmp: bool | None = None) -> Report:
+    """Grade an app on an exercise; raises BadInput for input that cannot be graded at all.
+
+    ``private_tmp=False`` runs the workers without a /tmp of their own (as where the OS refuses
+    namespaces); None asks for one unless FACTOR_SIX_PRIVATE_TMP=0.
+    """
+    checks = registry.select(exercise, names)
+    source = path if isinstance(path, AppSource) else load(path)
+    options = {"database_url": database_url, "redis_url": redis_url, "env": env, "private_tmp": private_tmp}
+    if boot_timeout is not None:
+        options["boot_timeout"] = boot_timeout
+    results: list[CheckResult] = []
+    try:
+        with Platform(source, **options) as platform:
+            _run_all(platform, checks, seed, check_budget, results)
+    except BadInput:
+        raise
+    except (BuildFailed, ServiceError) as failure:
+        _not_graded(checks, results, str(failure))
+    except Exception as error:  # a grader bug must not cost the learner a traceback
+        _not_graded(checks, results, internal_error(error))
+    return Report(exercise, source.origin, seed, results, source.notes)
+
+
+def _not_graded(checks: list[Check], results: list[CheckResult], why: str) -> None:
+    done = {result.name for result in results}
+    results += [_result(check, NOT_GRADED, 0, why) for check in checks if check.name not in done]
+
+
+def _run_all(platform: Platform, checks: list[Check], seed: int, budget: float,
+             results: list[CheckResult]) -> None:
+    """Run the checks, PARALLEL_CHECKS at a time (one at a time with an external store), in order.
+
+    The first check's workers boot alone: an app that cannot start at all is reported once, and no
+    other check boots it again. Every later check has a cluster of its own, so checks that run side
+    by side never see each other's traffic; each boots while another check runs.
+    """
+    first = _order(platform, checks[0], seed)
+    try:
+        first.wait_ready()
+    except BootFailed as failure:
+        blocked = boot_feedback(failure)
+        results += [_result(check, NOT_GRADED, 0, blocked) for check in checks]
+        return
+    # Side by side only when each check's cluster has services of its own: checks sharing an external
+    # store would change each other's data.
+    slots = PARALLEL_CHECKS if platform.namespaced else 1
+    pool = ThreadPoolExecutor(slots, thread_name_prefix="factor-six-check")
+    try:
+        futures = [pool.submit(_run_one, checks[0], Scenario(platform, first, seed), budget)]
+        futures += [pool.submit(_boot_and_run, platform, check, seed, budget) for check in checks[1:]]
+        results += [future.result() for future in futures]
+    finally:
+        # On an interruption the platform is about to stop every process; checks still running then
+        # fail fast, and nobody waits for them.
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _order(platform: Platform, check: Check, seed: int):
+    """Start the cluster a check asks for (its formation, routing, config and server options)."""
+    return platform.cluster(check.formation, policy=check.policy, seed=seed, env=check.config,
+                            gunicorn_args=check.gunicorn_args, wait=False)
+
+
+def _boot_and_run(platform: Platform, check: Check, seed: int, budget: float) -> CheckResult:
+    cluster = _order(platform, check, seed)
+    try:
+        cluster.wait_ready()
+    except BootFailed as failure:
+        cluster.close()
+        return _result(check, NOT_GRADED, 0, boot_feedback(failure))
+    except Exception as error:  # a grader bug must not cost the learner a traceback
+        cluster.close()
+        return _result(check, NOT_GRADED, 0, internal_error(error))
+    return _run_one(check, Scenario(platform, cluster, seed), budget)
+
+
+def _run_one(check: Check, scenario: Scenario, budget: float) -> CheckResult:
+    """One check on its own started cluster; the guards of :mod:`grader.checks.guards` apply to all."""
+    cluster = scenario.cluster
+    cluster.deadline = time.monotonic() + budget
+    try:
+        verdict = check.run(scenario)
+    except OutOfTime:
+        return _result(check, NOT_GRADED, 0, too_slow(cluster, budget))
+    except Inconclusive as unsure:
+        return _result(check, NOT_GRADED, 0, str(unsure))
+    except ContractError as broken:
+        verdict = Verdict(False, str(broken))
+    except BootFailed as failure:
+        verdict = Verdict(False, boot_feedback(failure))
+    except Exception as error:  # a grader bug must not cost the learner a traceback
+        return _result(check, NOT_GRADED, 0, internal_error(error))
+    finally:
+        cluster.close()
+    verdict = guards.review(scenario, verdict)
+    return _result(check, PASSED if verdict.passed else FAILED, check.points if verdict.passed else 0,
+                   verdict.feedback)
+
+
+def _result(check: Check, status: str, points: float, feedback: str) -> CheckResult:
+    return CheckResult(check.name, check.title, status, points, check.points, feedback, check.hidden)
+
+
+def too_slow(cluster, budget: float) -> str:
+    slowest = max(cluster.log, key=lambda response: response.latency, default=None)
+    saw = f"The check's {budget:g} s ran out after {len(cluster.log)} requests"
+    saw += f"; the slowest was {slowest.describe()} after {slowest.latency:.1f} s." if slowest else "."
+    return explain("The grader sent the requests this check needs, one after another.", saw, "",
+                   "Each request here should take milliseconds: look for sleeps, slow loops or calls "
+                   "that wait on something outside the app, and run the check again.")
+
+
+def internal_error(error: Exception) -> str:
+    return (f"The grader itself failed while running this check ({type(error).__name__}: {error}). "
+            "This is not your app's fault: please report it to your instructor with this message.")
+
+
+def boot_feedback(failure: BootFailed) -> str:
+    incarnation = failure.incarnation
+    web = incarnation.kind == "web"
+    needs = " Nothing could be graded, because " + (
+        "no request could be answered." if web else
+        f"every check needs the app's `{incarnation.kind}` processes running, as the Procfile declares them.")
+    environment = ("a fresh process that has only what the platform gives it: the release's files and "
+                   "the environment (PORT, DATABASE_URL, REDIS_URL).")
+    if not failure.timed_out and web and _port_taken(incarnation):
+        saw = (f"{incarnation.name} (pid {incarnation.pid}) {failure.reason}: port {incarnation.port}, the "
+               f"port the platform gave it in $PORT, was taken by another process on this machine before "
+               f"the app could listen on it.")
+        fix = ("This is not your app's fault: the platform chose a free port, and something else took it in "
+               "the moment before your app bound it. Run the check again.")
+    elif not failure.timed_out and web:
+        saw = f"{incarnation.name} (pid {incarnation.pid}) {failure.reason}."
+        fix = (f"Read the error below, fix app.py, and run the check again. The app must import cleanly "
+               f"in {environment}")
+    elif not failure.timed_out:
+        saw = f"{incarnation.name} (pid {incarnation.pid}) {failure.reason}."
+        fix = (f"Read the error below, fix the code the Procfile's `{incarnation.kind}` line runs, and run "
+               f"the check again. It must start in {environment}")
+    elif not web:
+        saw = f"{incarnation.name} {failure.reason}: the platform could not start it in time."
+        fix = ("This is rarely the app's fault (the machine may be very busy): run the check again, and tell "
+               "your instructor if it happens again.")
+    elif incarnation.mode == "exec":
+        saw = (f"{incarnation.name} (pid {incarnation.pid}) {failure.reason}: it never answered HTTP on "
+               f"port {incarnation.port}, the port the platform gave it in $PORT, so it was killed.")
+        fix = ("A web process must listen on 127.0.0.1:$PORT. The simplest way is the Procfile line "
+               "`web: gunicorn app:app`, which the grader runs on the right port for you.")
+    else:
+        saw = f"{incarnation.name} (pid {incarnation.pid}) {failure.reason}: importing app.py never finished, so it was killed."
+        fix = ("Make sure importing app.py returns quickly: no input(), no endless loop, no server "
+               "started by hand (gunicorn serves the `app` object for you).")
+    return explain(
+        "The grader built a release of your app and started its processes as its Procfile says (by default `web: gunicorn app:app`).",
+        saw + needs, "", fix, [incarnation])
+
+
+def _port_taken(incarnation) -> bool:
+    """Whether a web process that was given a port in $PORT died while another process listens there
+    (its own sockets died with it, so any listener left is someone else's)."""
+    return incarnation.mode == "exec" and incarnation.port is not None \
+        and bool(listening_sockets(incarnation.port))
+
+
+def assert_passes(exercise: str, name: str, path=".", *, seed: int = 0, **options) -> None:
+    """Run one check; raise AssertionError whose message is the learner's feedback if it fails.
+
+    This is what an nbgrader test cell calls: the cell passes (and earns its points) exactly when
+    the check passes, and a failing cell shows the feedback instead of a bare assertion.
+    """
+    report = grade(exercise, path, [name], seed=seed, **options)
+    result = report.results[0]
+    notes = "".join(note + "\n" for note in report.notes)
+    if not result.passed:
+        raise CheckFailed(f"{notes}{result.title}: {result.status}.\n{result.feedback}")
+    print(f"{notes}{result.title}: passed. {result.feedback}")
