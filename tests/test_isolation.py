@@ -70,7 +70,7 @@ def test_an_ordinary_user_gets_a_private_tmp_or_a_reason_why_not():
     assert python.exists(), f"{python} is needed to run a process as an ordinary user"
     base = Path(tempfile.mkdtemp(prefix="factor-six-nobody-"))  # pytest's tmp_path is private to root
     try:
-        shutil.copy(ROOT / "grader" / "isolation.py", base / "isolation.py")
+        shutil.copy(ROOT / "grader" / "platform" / "isolation.py", base / "isolation.py")
         private, keep = base / "private", base / "run"
         private.mkdir()
         keep.mkdir()

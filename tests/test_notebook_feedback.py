@@ -42,4 +42,4 @@ def test_nothing_to_grade_and_a_failing_check_show_only_the_learners_lines(tmp_p
     text = "\n".join(failed.traceback)
     assert failed.traceback[0].startswith("CheckFailed: Every worker sees the same count: could not grade.")
     assert "KeyError: 'NO_SUCH_SETTING'" in text  # the learner's own error, from the worker's stderr
-    assert "grading.py" not in text and "grader/__init__.py" not in text and "Traceback" not in failed.traceback[0]
+    assert "grading/runner.py" not in text and "grader/__init__.py" not in text and "Traceback" not in failed.traceback[0]
