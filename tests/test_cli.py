@@ -6,11 +6,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 APPS = Path(__file__).parent / "apps"
 
 
-def grader(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "grader", *args], capture_output=True, text=True, timeout=120)
+def grader(*args: str, cwd: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "grader", *args], capture_output=True, text=True, timeout=120,
+                          cwd=cwd)
 
 
 def test_check_passes_with_exit_0_and_prints_every_check():
@@ -18,6 +21,14 @@ def test_check_passes_with_exit_0_and_prints_every_check():
     assert run.returncode == 0, run.stdout + run.stderr
     assert run.stdout.startswith("hits: 10/10 points")
     assert run.stdout.count("[PASS]") == 6
+
+
+@pytest.mark.parametrize("folder", ["/tmp", "/"])
+def test_check_gives_the_same_verdict_from_any_working_directory(folder):
+    """Run from /tmp, `python -m grader` has /tmp on sys.path; the workers' private /tmp must stay theirs."""
+    run = grader("check", "hits", str((APPS / "hits" / "redis_counter").resolve()), cwd=folder)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stdout.startswith("hits: 10/10 points")
 
 
 def test_check_json_has_the_documented_shape_and_exit_1_on_failure():

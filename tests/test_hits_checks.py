@@ -206,6 +206,16 @@ def test_app_that_crashes_at_import_cannot_be_graded_and_shows_its_error():
     assert report.score == 0
 
 
+def test_app_that_exits_without_a_word_is_told_it_printed_nothing():
+    report = grade("hits", APPS / "platform" / "silent_exit", ["agreement"])
+    feedback = report.results[0].feedback
+    assert report.results[0].status == "could not grade"
+    assert ("exited with exit code 3 before it was ready. Your app printed nothing of its own (the lines below "
+            "are gunicorn's).") in feedback
+    assert "Read the error below" not in feedback
+    assert "exits without a word (sys.exit, os._exit)" in feedback
+
+
 def test_app_that_hangs_at_import_is_killed_at_the_boot_deadline():
     report = grade("hits", APPS / "platform" / "hang_at_import", boot_timeout=1.5)
     assert {result.status for result in report.results} == {"could not grade"}

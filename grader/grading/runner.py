@@ -6,6 +6,7 @@ cannot boot at all, the remaining checks are marked "could not grade" without bo
 """
 from __future__ import annotations
 
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -25,6 +26,7 @@ from ..errors import BadInput, CheckFailed
 from ..platform.worker import BootFailed
 
 
+GUNICORN_LOG = re.compile(r"^\[[^]]+\] \[\d+\] \[[A-Z]+\] ")  # "[time] [pid] [INFO] ..."
 CHECK_BUDGET = 60.0  # seconds of traffic one check may take before it is abandoned
 PARALLEL_CHECKS = 2  # checks wait on HTTP and on the workers, so two share these 2-core machines well
 
@@ -164,14 +166,19 @@ def boot_feedback(failure: BootFailed) -> str:
                f"the app could listen on it.")
         fix = ("This is not your app's fault: the platform chose a free port, and something else took it in "
                "the moment before your app bound it. Run the check again.")
-    elif not failure.timed_out and web:
-        saw = f"{incarnation.name} (pid {incarnation.pid}) {failure.reason}."
-        fix = (f"Read the error below, fix app.py, and run the check again. The app must import cleanly "
-               f"in {environment}")
     elif not failure.timed_out:
-        saw = f"{incarnation.name} (pid {incarnation.pid}) {failure.reason}."
-        fix = (f"Read the error below, fix the code the Procfile's `{incarnation.kind}` line runs, and run "
-               f"the check again. It must start in {environment}")
+        printed = [line for line in (incarnation.stdout_tail() + "\n" + incarnation.stderr_excerpt()[1]).splitlines()
+                   if line.strip() and not GUNICORN_LOG.match(line)]
+        silent = not printed
+        gunicorn = incarnation.stderr_excerpt()[1].strip() != ""
+        saw = f"{incarnation.name} (pid {incarnation.pid}) {failure.reason}." + (
+            "" if not silent else " Your app printed nothing of its own (the lines below are gunicorn's)."
+            if gunicorn else " It printed nothing, on stdout or on stderr.")
+        read = ("Look for code that exits without a word (sys.exit, os._exit) or a process killed from "
+                "outside" if silent else "Read the error below")
+        code = "app.py" if web else f"the code the Procfile's `{incarnation.kind}` line runs"
+        fix = (f"{read}, fix {code}, and run the check again. "
+               f"{'The app must import cleanly' if web else 'It must start'} in {environment}")
     elif not web:
         saw = f"{incarnation.name} {failure.reason}: the platform could not start it in time."
         fix = ("This is rarely the app's fault (the machine may be very busy): run the check again, and tell "

@@ -21,6 +21,7 @@ from .cluster import Cluster
 from .events import EventBus
 from .forkserver import base_env, take_warm
 from .isolation import DISABLE as DISABLE_PRIVATE_TMP
+from .isolation import SHARED_SCRATCH
 from .ports import free_port
 from .procfile import python_script
 from .release import Release, build
@@ -269,7 +270,9 @@ class Platform:
             paths.append(str(external.parent))
         code = [GRADER_HOME, sys.prefix, sys.base_prefix, sys.exec_prefix, *sys.path]
         paths += [os.path.realpath(path) for path in code if path and os.path.isdir(path)]
-        return _outermost(paths)
+        # Never /tmp itself (or / above it): `python -m grader` run from /tmp puts /tmp on sys.path,
+        # and re-attaching all of it would give every worker the machine's /tmp back.
+        return _outermost([path for path in paths if not any(_within(target, path) for target in SHARED_SCRATCH)])
 
     def _mkdir(self, relative: str) -> Path:
         path = self.root / relative
@@ -297,3 +300,8 @@ def _outermost(paths: list[str]) -> list[str]:
 def _close_all() -> None:
     for platform in list(_live):
         platform.close()
+
+
+def _within(path: str, folder: str) -> bool:
+    """Whether ``path`` is ``folder`` or lies inside it."""
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
