@@ -6,6 +6,10 @@ OS would not give each worker a private /tmp, or outside /tmp altogether), or a 
 address the app chose itself (``localhost:6379``) instead of the one it was given. After a check has
 run, :func:`review` looks at the audit record of its cluster and fails the check when either
 happened, with feedback that says so; the check's own feedback follows when it had failed anyway.
+
+The platform also bounds each process's memory (:mod:`grader.platform.quota`): a check during which
+a worker had to be stopped at its hard limit fails with :func:`memory_feedback`, whatever else it
+saw, and one that went past its quota only carries a note, as Heroku's R14 is a warning.
 """
 from __future__ import annotations
 
@@ -27,7 +31,10 @@ def review(scenario: Scenario, verdict: Verdict) -> Verdict:
     if verdict.passed:
         problems = [stray_feedback(stray, cluster.env)] if stray else []
         problems += [shared_disk_feedback(found) for found in shared]
-        return Verdict(False, "\n\n".join(problems)) if problems else verdict
+        if problems:
+            return Verdict(False, "\n\n".join(problems))
+        over = over_quota(cluster)
+        return Verdict(True, "\n\n".join([verdict.feedback, quota_note(over)])) if over else verdict
     # A failed check keeps its own feedback; a stray address comes first, as the likelier cause
     # (a refused connection shows up as a 500), and shared files the feedback does not name follow.
     parts = [stray_feedback(stray, cluster.env)] if stray else []
@@ -67,3 +74,52 @@ def stray_feedback(stray: list[StrayConnection], env: dict[str, str]) -> str:
         "resources, found through the environment.",
         f"Read the address from {' / '.join(variables)} (for example "
         "redis.Redis.from_url(os.environ[\"REDIS_URL\"])) instead of writing one into the code.")
+
+
+def _incarnations(cluster) -> list:
+    return [incarnation for worker in [*cluster.workers.values(), *cluster.retired]
+            for incarnation in worker.incarnations]
+
+
+def stopped_for_memory(cluster) -> list:
+    """The processes of this check's cluster that the platform stopped at their hard memory limit."""
+    return [each for each in _incarnations(cluster) if each.memory is not None and each.memory.killed]
+
+
+def over_quota(cluster) -> list:
+    """The processes that went past their memory quota but were not stopped."""
+    return [each for each in _incarnations(cluster)
+            if each.memory is not None and each.memory.over_quota and not each.memory.killed]
+
+
+def mib(size: int) -> str:
+    return f"{size / 2**20:.0f} MiB"
+
+
+def memory_feedback(stopped: list) -> str:
+    lines = []
+    for each in stopped:
+        memory = each.memory
+        doing = (f"while it was serving {listing(memory.serving)}" if memory.serving
+                 else f"just after it answered {memory.last}" if memory.last else "before it answered any request")
+        lines.append(f"{each.name} (pid {each.pid}) reached {mib(memory.peak)} {doing}, past its hard limit "
+                     f"of {mib(memory.limit)} (its quota is {mib(memory.quota)}), so the platform stopped it.")
+    return explain(
+        "The platform gave every process of your app a memory quota, as a dyno or a container has, and "
+        "watched how much memory each one held.",
+        " ".join(lines),
+        "Memory that grows with every request is state the process keeps for itself: it is lost at the "
+        "next restart, and it is not what any other worker sees. Factor VI: a process's memory is a cache "
+        "for a single transaction; nothing a request leaves behind should stay there. On Heroku this "
+        "process would have been logged with R14 (memory quota exceeded) and then stopped with R15; on "
+        "Kubernetes it would have been OOMKilled.",
+        "Look for what your app keeps from one request to the next, such as a list or dict at module "
+        "level that only grows or a cache without a bound. Keep what must last in the backing store "
+        "(REDIS_URL or DATABASE_URL) and let go of what a request needed once it has answered.",
+        stopped)
+
+
+def quota_note(over: list) -> str:
+    said = "; ".join(f"{each.name} reached {mib(each.memory.peak)} (quota {mib(each.memory.quota)})" for each in over)
+    return (f"Note: {said}. The check still passes, as a platform keeps such a process running (Heroku "
+            "logs R14, memory quota exceeded), but memory that keeps growing will get it stopped.")

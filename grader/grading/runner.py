@@ -34,17 +34,21 @@ PARALLEL_CHECKS = 2  # checks wait on HTTP and on the workers, so two share thes
 def grade(exercise: str, path: str | Path | AppSource, names=None, *, seed: int = 0,
           database_url: str | None = None, redis_url: str | None = None,
           boot_timeout: float | None = None, env: dict[str, str] | None = None,
-          check_budget: float = CHECK_BUDGET, private_tmp: bool | None = None) -> Report:
+          check_budget: float = CHECK_BUDGET, private_tmp: bool | None = None,
+          memory_quota: int | None = None, memory_limit: int | None = None) -> Report:
     """Grade an app on an exercise; raises BadInput for input that cannot be graded at all.
 
     ``private_tmp=False`` runs the workers without a /tmp of their own (as where the OS refuses
-    namespaces); None asks for one unless FACTOR_SIX_PRIVATE_TMP=0.
+    namespaces); None asks for one unless FACTOR_SIX_PRIVATE_TMP=0. ``memory_quota`` and
+    ``memory_limit`` (bytes) bound each worker's memory (default: 512 MiB, stopped at twice that).
     """
     checks = registry.select(exercise, names)
     source = path if isinstance(path, AppSource) else load(path)
     options = {"database_url": database_url, "redis_url": redis_url, "env": env, "private_tmp": private_tmp}
     if boot_timeout is not None:
         options["boot_timeout"] = boot_timeout
+    if memory_quota is not None:
+        options.update(memory_quota=memory_quota, memory_limit=memory_limit)
     results: list[CheckResult] = []
     try:
         with Platform(source, **options) as platform:
@@ -115,20 +119,27 @@ def _run_one(check: Check, scenario: Scenario, budget: float) -> CheckResult:
     """One check on its own started cluster; the guards of :mod:`grader.checks.guards` apply to all."""
     cluster = scenario.cluster
     cluster.deadline = time.monotonic() + budget
+    verdict, not_graded = None, None
     try:
         verdict = check.run(scenario)
     except OutOfTime:
-        return _result(check, NOT_GRADED, 0, too_slow(cluster, budget))
+        not_graded = too_slow(cluster, budget)
     except Inconclusive as unsure:
-        return _result(check, NOT_GRADED, 0, str(unsure))
+        not_graded = str(unsure)
     except ContractError as broken:
         verdict = Verdict(False, str(broken))
     except BootFailed as failure:
         verdict = Verdict(False, boot_feedback(failure))
     except Exception as error:  # a grader bug must not cost the learner a traceback
-        return _result(check, NOT_GRADED, 0, internal_error(error))
+        not_graded = internal_error(error)
     finally:
         cluster.close()
+    stopped = guards.stopped_for_memory(cluster)
+    if stopped:  # whatever else happened, the platform stopped a process for its memory: that is the cause
+        told = verdict.feedback if verdict is not None and not verdict.passed else None
+        return _result(check, FAILED, 0, "\n\n".join(filter(None, [guards.memory_feedback(stopped), told])))
+    if not_graded is not None:
+        return _result(check, NOT_GRADED, 0, not_graded)
     verdict = guards.review(scenario, verdict)
     return _result(check, PASSED if verdict.passed else FAILED, check.points if verdict.passed else 0,
                    verdict.feedback)

@@ -95,6 +95,10 @@ class Cluster:
         # its next start (``--threads 4``), and servers the grader runs for the app to reach.
         self.gunicorn_args: tuple[str, ...] = ()
         self.grader_endpoints: set[tuple[str, int]] = set()  # (host, port)
+        # Each process's memory quota and hard limit in bytes, from its next start; None: the platform's.
+        self.memory_quota: int | None = None
+        self.memory_limit: int | None = None
+        self._requests = itertools.count(1)
         self._listeners: list[Callable[[object], None]] = []
         self._stop_reasons: dict[str, str] = {}  # incarnation token -> why the cluster stopped it
         self._stopped = False
@@ -310,8 +314,15 @@ class Cluster:
         incarnation = self.workers[name].current
         with self._lock:
             seq = next(self._seq) if log else 0
-        response = send(seq, name, incarnation.serving_pid or incarnation.pid, incarnation.port,
-                        method, path, payload, client.cookies, timeout)
+        memory, ticket = incarnation.memory, next(self._requests)
+        if memory is not None:  # what it was serving, should it be stopped for its memory meanwhile
+            memory.in_flight[ticket] = f"{method} {path}"
+        try:
+            response = send(seq, name, incarnation.serving_pid or incarnation.pid, incarnation.port,
+                            method, path, payload, client.cookies, timeout)
+        finally:
+            if memory is not None:
+                memory.last = memory.in_flight.pop(ticket, memory.last)
         if log:
             with self._lock:
                 self.log.append(response)

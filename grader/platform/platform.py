@@ -24,6 +24,7 @@ from .isolation import DISABLE as DISABLE_PRIVATE_TMP
 from .isolation import SHARED_SCRATCH
 from .ports import free_port
 from .procfile import python_script
+from .quota import QUOTA, MemoryWatch
 from .release import Release, build
 from .routing import Router
 from .sandbox import Sandbox
@@ -44,9 +45,14 @@ class Platform:
     def __init__(self, source: AppSource, *, database_url: str | None = None,
                  redis_url: str | None = None, boot_timeout: float = BOOT_TIMEOUT,
                  env: dict[str, str] | None = None, private_tmp: bool | None = None,
-                 services: tuple[str, ...] = ("DATABASE_URL", "REDIS_URL")):
+                 services: tuple[str, ...] = ("DATABASE_URL", "REDIS_URL"),
+                 memory_quota: int = QUOTA, memory_limit: int | None = None):
         """``services`` names the backing services to attach, by the variable that carries each one's
-        URL: an exercise whose app needs none (``assets``) runs without a store."""
+        URL: an exercise whose app needs none (``assets``) runs without a store. ``memory_quota`` is
+        each process's memory quota in bytes (a small dyno's 512 MiB by default), ``memory_limit`` the
+        hard limit at which it is stopped (twice the quota by default); see :mod:`.quota`. A cluster
+        may set its own (``cluster.memory_quota``)."""
+        self.memory_quota, self.memory_limit = memory_quota, memory_limit
         self.source = source
         self.services = tuple(services)
         self.external_database = database_url
@@ -76,6 +82,7 @@ class Platform:
         self.run_id, self.root, self.forkserver = run.run_id, run.root, run.forkserver
         try:
             self.bus = EventBus(Path(run.events), self._on_event)
+            self.memory = MemoryWatch()
             self.sqlite = SQLiteService(self._mkdir("services/sqlite"))
             if self.external_redis is None and "REDIS_URL" in self.services:
                 self.redis = RedisServer(self._mkdir("services/redis"), self.base_env(),
@@ -119,6 +126,7 @@ class Platform:
 
     def _stoppers(self) -> list:
         steps = [getattr(self, "forkserver", None) and self.forkserver.close,
+                 getattr(self, "memory", None) and self.memory.close,
                  self.relay and self.relay.close, self.redis and self.redis.stop,
                  getattr(self, "bus", None) and self.bus.close]
         return [step for step in steps if step]
@@ -239,6 +247,8 @@ class Platform:
                          "keep": self.visible_paths()}
         self._owners[incarnation.token] = cluster  # before the spawn order: its events may come at once
         self.incarnations[incarnation.token] = incarnation
+        self.memory.watch(incarnation, cluster.memory_quota or self.memory_quota,
+                          cluster.memory_limit or self.memory_limit)
         self.forkserver.spawn({"token": incarnation.token, "argv": argv, "mode": mode, "port": port,
                                "isolation": isolation,
                                "cwd": str(sandbox.app), "env": env, "events": self.bus.path,

@@ -17,6 +17,7 @@ from .events import EventBus, Exited, Isolation, Ready, Spawned
 from .processes import app_traceback, describe_status, tail_file, tail_text
 from .ports import held_by, listening_sockets
 from .proctree import descendants, signal_tree
+from .quota import Memory
 from .sandbox import Sandbox
 
 
@@ -79,6 +80,7 @@ class Incarnation:
     killed_after_term: bool = False
     private_tmp: bool | None = None  # None until the worker reports whether it got its own /tmp
     not_private_why: str = ""
+    memory: "Memory | None" = None  # what the platform's memory watch saw (grader.platform.quota)
 
     @property
     def token(self) -> str:
@@ -113,7 +115,11 @@ class Incarnation:
             self.private_tmp, self.not_private_why = event.private, event.why
 
     def describe_exit(self) -> str:
-        return "still running" if self.exit_code is None else describe_status(self.exit_code)
+        if self.exit_code is None:
+            return "still running"
+        if self.memory is not None and self.memory.killed:
+            return f"SIGKILL: stopped by the platform at its memory limit ({self.memory.limit // 2**20} MiB)"
+        return describe_status(self.exit_code)
 
 
 class Worker:
