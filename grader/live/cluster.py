@@ -15,6 +15,8 @@ from ..harness.memory import sampled
 from ..platform.cluster import Cluster
 from ..platform.http import REQUEST_TIMEOUT, Response
 from ..platform.routing import Router
+from .address import public_url
+from .frontdoor import FrontDoor
 
 
 class LiveCluster(Cluster):
@@ -111,6 +113,22 @@ class LiveCluster(Cluster):
         incarnation = self._worker(name).current
         return sampled(incarnation.serving_pid or incarnation.pid, interval)
 
+    def open(self, path: str = "/") -> "Address":
+        """One address for the whole cluster, to open in a browser: a front door that routes every
+        request as the cluster does (started the first time, closed with the cluster). Shows as a
+        link in a notebook; ``str()`` gives the URL, proxied when Jupyter runs remotely
+        (:mod:`grader.live.address`)."""
+        self._ensure_running()
+        if getattr(self, "_door", None) is None:
+            self._door = FrontDoor(self)
+        return Address(public_url(self._door.port, path))
+
+    def close(self) -> None:
+        door, self._door = getattr(self, "_door", None), None
+        if door is not None:
+            door.close()
+        super().close()
+
     def dashboard(self, path: str = "/hits", key: str | None = None, **options):
         """A live widget of this cluster: its processes, fault buttons, the request log and a chart
         of what every worker answers to ``GET path`` (its ``key`` field, if given).
@@ -125,3 +143,11 @@ class LiveCluster(Cluster):
 def pick(body, key: str):
     """``body[key]`` for a JSON object that has it, else None."""
     return body.get(key) if isinstance(body, dict) else None
+
+
+class Address(str):
+    """A URL that a notebook shows as a link opening in a new tab."""
+
+    def _repr_html_(self) -> str:
+        from html import escape
+        return f'<a href="{escape(self)}" target="_blank" rel="noopener">{escape(self)}</a>'

@@ -4,6 +4,7 @@ from __future__ import annotations
 import threading
 
 from ..checks import exercise as contract_of
+from .address import public_url
 from .frontdoor import FrontDoor
 from .launch import launch
 
@@ -19,7 +20,8 @@ def serve_forever(exercise: str, path: str, workers: int, policy: str, port: int
         door = FrontDoor(cluster, port)
         also = "".join(f" and 1 {kind} process" for kind in counts if kind != "web")
         attached = ", ".join(contract.services) or "no backing service"
-        print(f"{exercise}: {workers} workers behind {door.url} ({policy} routing){also}; attached: {attached}. "
+        print(f"{exercise}: {workers} workers behind {public_url(door.port, '')} ({policy} routing){also}; "
+              f"attached: {attached}. "
               "Press Ctrl+C to stop.", flush=True)
         try:
             threading.Event().wait()

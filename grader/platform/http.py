@@ -21,6 +21,19 @@ class Client:
 
 
 @dataclass(frozen=True)
+class Raw:
+    """A request body sent as it is, not as JSON: a form, a file upload, whatever a browser sent.
+
+    ``headers`` are sent with it (``X-Forwarded-Prefix``, say); ``keep`` asks for the whole answer,
+    as bytes, in ``Response.content`` (for the front door, which hands it to a browser)."""
+
+    data: bytes = b""
+    content_type: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    keep: bool = True
+
+
+@dataclass(frozen=True)
 class Response:
     """What came back (status None when the connection failed; ``error`` then says how).
 
@@ -40,6 +53,7 @@ class Response:
     error: str | None = None
     size: int = 0
     digest: str = ""
+    content: bytes | None = field(default=None, repr=False)  # the whole body, when a Raw request kept it
 
     def json(self):
         """The body as JSON, or None when it is not JSON."""
@@ -64,7 +78,12 @@ def send(seq: int, worker: str, pid: int | None, port: int, method: str, path: s
          payload=None, cookies: SimpleCookie | None = None, timeout: float = REQUEST_TIMEOUT) -> Response:
     headers = {"Connection": "close"}
     body = None
-    if payload is not None:
+    if isinstance(payload, Raw):
+        body = payload.data or None
+        if payload.content_type:
+            headers["Content-Type"] = payload.content_type
+        headers.update(payload.headers)
+    elif payload is not None:
         body = json.dumps(payload).encode()
         headers["Content-Type"] = "application/json"
     if cookies:
@@ -77,7 +96,8 @@ def send(seq: int, worker: str, pid: int | None, port: int, method: str, path: s
         data = reply.read()
         result = Response(seq, worker, pid, method, path, reply.status,
                           data[:BODY_LIMIT].decode("utf-8", "replace"), tuple(reply.getheaders()),
-                          time.monotonic() - started, size=len(data), digest=hashlib.sha256(data).hexdigest())
+                          time.monotonic() - started, size=len(data), digest=hashlib.sha256(data).hexdigest(),
+                          content=data if isinstance(payload, Raw) and payload.keep else None)
     except (OSError, http.client.HTTPException) as error:
         reason = "no answer within %g s" % timeout if isinstance(error, TimeoutError) else str(error) or type(error).__name__
         result = Response(seq, worker, pid, method, path, None, "", (), time.monotonic() - started, reason)
