@@ -4,7 +4,7 @@ Imports stay lazy so that ``python -m grader`` and the fork server start fast.
 """
 from __future__ import annotations
 
-__all__ = ["check", "assert_check", "launch", "start", "dashboard", "Client"]
+__all__ = ["check", "assert_check", "launch", "start", "dashboard", "workspace", "Client"]
 
 
 def check(exercise: str, path=".", *names: str, seed: int = 0, **options):
@@ -33,6 +33,12 @@ def start(path=".", workers: int = 3, **options):
     """Start a cluster that runs until ``cluster.stop()`` (or the kernel ends): for playgrounds."""
     from .live import start as _start
     return _start(path, workers, **options)
+
+
+def workspace():
+    """Move into ``work/`` beside the notebook, where a lesson writes its apps; returns that folder."""
+    from .live.workspace import workspace as _workspace
+    return _workspace()
 
 
 def dashboard(cluster, path: str = "/hits", key: str | None = None, **options):
