@@ -103,7 +103,7 @@ def test_check_yourself_asks_three_to_six_questions_with_folded_answers(path):
 @pytest.mark.parametrize("path", [path for path in NOTEBOOKS if path.name != INTRODUCTION], ids=notebook_id)
 def test_lesson_links_to_its_exercise(path):
     text = "\n".join(cell.source for cell in read(path).cells if cell.cell_type == "markdown")
-    assert re.search(r"\]\(\.\./exercises/[^)]+\.ipynb\)", text), f"{path.name}: no link to its exercise"
+    assert re.search(r"\]\(\.\./practice/[^)]+\.ipynb\)", text), f"{path.name}: no link to its exercise"
 
 
 def folded(cell) -> bool:
