@@ -66,10 +66,10 @@ def lesson() -> Path:
 # --- a JupyterLab server, declared, probed for readiness, and torn down with its whole process tree ---
 
 class JupyterLab:
-    def __init__(self, root: Path, scratch: Path):
+    def __init__(self, root: Path, scratch: Path, base_url: str = "/"):
         self.token = secrets.token_hex(16)
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"http://127.0.0.1:{self.port}{base_url.rstrip('/')}"  # with the base URL, as Binder serves it
         self.log = scratch / "jupyterlab.log"
         settings = scratch / "settings"
         quiet = settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
@@ -78,7 +78,8 @@ class JupyterLab:
         self.argv = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
                      f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0",
                      f"--ServerApp.token={self.token}", f"--ServerApp.root_dir={root}",
-                     "--ServerApp.allow_root=True", f"--LabApp.user_settings_dir={settings}",
+                     "--ServerApp.allow_root=True", f"--ServerApp.base_url={base_url}",
+                     f"--LabApp.user_settings_dir={settings}",
                      f"--LabApp.workspaces_dir={scratch / 'workspaces'}"]
         path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
         self.env = {**os.environ, "PYTHONPATH": path, "JUPYTER_RUNTIME_DIR": str(scratch / "runtime"),
@@ -188,13 +189,13 @@ PROGRESS = """() => {
 }"""
 
 
-def run_all_cells(page) -> None:
+def run_all_cells(page, limit: float = RUN_ALL) -> None:
     """Run → Run All Cells, then wait until no cell is queued or running and the kernel is idle.
 
     Raises AssertionError naming the cells that did not run (a cell raised) or, on timeout, the
     cells still queued.
     """
-    deadline = time.monotonic() + RUN_ALL
+    deadline = time.monotonic() + limit
     choose_run_all(page, deadline)
     while True:
         progress = page.evaluate(PROGRESS)
@@ -203,7 +204,7 @@ def run_all_cells(page) -> None:
         if started and "[*]:" not in prompts and progress["kernel"] == "idle":
             break
         if time.monotonic() > deadline:
-            raise AssertionError(f"the lesson did not finish within {RUN_ALL:g} s: {progress}")
+            raise AssertionError(f"the lesson did not finish within {limit:g} s: {progress}")
         page.wait_for_timeout(250)
     unrun = [index for index, prompt in enumerate(prompts) if not re.fullmatch(r"\[\d+\]:", prompt)]
     if unrun:
@@ -370,3 +371,128 @@ def test_lesson_in_jupyterlab_report_reads_well_and_dashboard_answers(tmp_path):
         size = (images / image).stat().st_size
         assert size < MAX_IMAGE, f"docs/images/{image} takes {size} bytes; crop it or shrink the viewport"
     print(f"the browser test took {time.monotonic() - started:.1f} s")
+
+
+# --- every lesson, in one JupyterLab served under a base URL as Binder serves it ---
+
+BINDER_BASE = "/user/learner/"
+LESSON_RUN = 240.0  # seconds for the slowest lesson's Run All in a browser on a loaded machine
+PROXY_NOTEBOOK = "proxy-check.ipynb"
+
+
+def lessons() -> list[Path]:
+    return sorted(COURSE.glob("[0-9][0-9].[0-9][0-9]-*.ipynb"))
+
+
+def click_every_dashboard(page) -> int:
+    """Click "send" on every dashboard of the page and see each answer land in its own log."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    boards = page.locator(DASHBOARD)
+    for index in range(boards.count()):
+        board = boards.nth(index)
+        board.evaluate("box => box.closest('.jp-Cell').scrollIntoView({block: 'start'})")
+        before = max(map(int, re.findall(LAST_REQUEST, board.locator("pre").first.text_content())), default=0)
+        board.get_by_role("button", name="send", exact=True).click()
+        try:
+            page.wait_for_function(
+                """([box, before]) => {
+                    const log = box.querySelector('pre');
+                    return !!log && [...log.textContent.matchAll(/#(\\d+) /g)].some(m => Number(m[1]) > before);
+                }""", arg=[board.element_handle(), before], timeout=DASHBOARD_ANSWER * 1000)
+        except PlaywrightTimeout:
+            raise AssertionError(f"dashboard {index} did not answer its send button:\n"
+                                 f"{board.inner_text()[-2000:]}") from None
+    return boards.count()
+
+
+def proxy_notebook(folder: Path, app: Path) -> None:
+    """A notebook that starts a sessions app as three workers and shows its front door's address."""
+    import nbformat
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell(f"import grader\ncluster = grader.start({str(app)!r}, workers=3)"),
+                nbformat.v4.new_code_cell("cluster.open()")]
+    nbformat.write(nb, folder / PROXY_NOTEBOOK)
+
+
+LOGIN_ACROSS_WORKERS = """async (door) => {
+    const call = async (method, path, body) => {
+        const reply = await fetch(door + path.slice(1), {method, credentials: 'same-origin',
+            headers: {'Content-Type': 'application/json'}, body: body && JSON.stringify(body)});
+        return {worker: reply.headers.get('X-Served-By'), body: await reply.json()};
+    };
+    const login = await call('POST', '/login', {user: 'ada'});
+    const seen = [];
+    for (let i = 0; i < 3; i++) seen.push(await call('GET', '/me'));
+    return {login, seen};
+}"""
+
+
+@pytest.mark.xdist_group("browser-every-lesson")
+@pytest.mark.timeout(1200)
+def test_every_lesson_runs_clean_in_jupyterlab_under_a_base_url_and_its_dashboards_answer(tmp_path):
+    require_browser()
+    from playwright.sync_api import sync_playwright
+
+    work = tmp_path / "repo"
+    shutil.copytree(COURSE, work / "course", ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", "work"))
+    proxy_notebook(work, ROOT / "tests" / "apps" / "sessions" / "redis_sessions")
+    report = {}
+    with JupyterLab(work, tmp_path, base_url=BINDER_BASE) as lab, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            for notebook in lessons():
+                page = browser.new_page(viewport={"width": WIDTHS[0], "height": HEIGHT})
+                errors = []
+                page.on("console", lambda message, errors=errors: errors.append(message.text)
+                        if message.type == "error" else None)
+                page.on("pageerror", lambda error, errors=errors: errors.append(str(error)))
+                started = time.monotonic()
+                page.goto(f"{lab.url}/lab/tree/course/{notebook.name}?reset&token={lab.token}")
+                page.wait_for_selector('.jp-NotebookPanel .jp-Notebook-ExecutionIndicator[data-status="idle"]',
+                                       timeout=60_000)
+                no_dialog(page, notebook.name)
+                run_all_cells(page, LESSON_RUN)
+                dashboards = click_every_dashboard(page)
+                assert page.locator(".jp-OutputArea-output .widget-box, .jp-OutputArea-output .widget-hbox").count() \
+                    >= dashboards, f"{notebook.name}: widgets did not render"
+                assert not errors, f"{notebook.name}: the browser console reported errors: {errors[:5]}"
+                report[notebook.name] = (round(time.monotonic() - started, 1), dashboards)
+                shut_down_kernels(lab)
+                page.close()
+            page = browser.new_page(viewport={"width": WIDTHS[0], "height": HEIGHT})
+            page.goto(f"{lab.url}/lab/tree/{PROXY_NOTEBOOK}?reset&token={lab.token}")
+            page.wait_for_selector('.jp-NotebookPanel .jp-Notebook-ExecutionIndicator[data-status="idle"]',
+                                   timeout=60_000)
+            run_all_cells(page, LESSON_RUN)
+            link = page.locator(".jp-OutputArea-output a[target=_blank]").first
+            href = link.get_attribute("href")
+            # the address of this local server's proxy (on Binder the same path, without the host)
+            assert href.startswith(f"{lab.url}/proxy/") and href.endswith("/"), href
+            with page.context.expect_page() as opened:
+                link.click()
+            tab = opened.value
+            tab.wait_for_load_state()
+            # the app's own answer to / (Flask's 404 page, which Jupyter's own 404 does not look like)
+            assert "The requested URL was not found on the server" in tab.content() and tab.url == href
+            answers = tab.evaluate(LOGIN_ACROSS_WORKERS, href)
+            assert answers["login"]["body"] == {"user": "ada"}, answers
+            assert all(seen["body"] == {"user": "ada"} for seen in answers["seen"]), answers
+            assert len({seen["worker"] for seen in answers["seen"]} | {answers["login"]["worker"]}) == 3, answers
+            shut_down_kernels(lab)
+        finally:
+            browser.close()
+    print("lessons in the browser (seconds, dashboards):", report)
+
+
+def no_dialog(page, name: str) -> None:
+    """Fail, quoting it, if JupyterLab opened a dialog over the notebook (a kernel that died, say)."""
+    dialog = page.locator(".jp-Dialog")
+    if dialog.count():
+        raise AssertionError(f"{name}: JupyterLab shows a dialog: {dialog.first.inner_text()[:500]!r}")
+
+
+def shut_down_kernels(lab: JupyterLab) -> None:
+    """Stop every kernel, so each lesson's clusters stop before the next lesson starts its own."""
+    for kernel in lab.api("GET", "/api/kernels"):
+        lab.api("DELETE", f"/api/kernels/{kernel['id']}")
