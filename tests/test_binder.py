@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
-import signal
 import subprocess
 import sys
 import time
@@ -15,6 +14,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from servers import stop_group
+
+from grader.platform.ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = "/user/learner/"
@@ -43,7 +45,7 @@ def test_a_fresh_binder_environment_serves_the_course_and_proxies_a_port(tmp_pat
                            env=env, capture_output=True, text=True, timeout=60)
     assert found.returncode == 0 and found.stdout.startswith(str(ROOT)), found.stdout + found.stderr
 
-    token, port, served = secrets.token_hex(16), _free_port(), _free_port()
+    token, port, served = secrets.token_hex(16), free_port(), free_port()
     target = subprocess.Popen([python, "-m", "http.server", "--bind", "127.0.0.1", str(served)],
                               cwd=ROOT / "practice", env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                               start_new_session=True)
@@ -63,21 +65,8 @@ def test_a_fresh_binder_environment_serves_the_course_and_proxies_a_port(tmp_pat
         assert b"hits/" in listing and b"sessions/" in listing  # practice/, served by the local port
     finally:
         for process in (lab, target):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+            stop_group(process)
         log.close()
-
-
-def _free_port() -> int:
-    import socket
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _get(url: str, token: str) -> bytes:

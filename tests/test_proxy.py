@@ -2,12 +2,10 @@
 pages, stylesheets and a login that holds across workers, all through /user/NAME/proxy/PORT/."""
 from __future__ import annotations
 
-import contextlib
 import http.cookiejar
 import json
 import os
 import secrets
-import signal
 import subprocess
 import sys
 import time
@@ -17,6 +15,7 @@ import urllib.request
 import pytest
 
 from conftest import APPS
+from servers import stop_group
 
 from grader.live import launch
 from grader.platform.ports import free_port
@@ -50,13 +49,7 @@ def jupyter(tmp_path_factory):
                 time.sleep(0.1)
         yield root, token
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
+        stop_group(server)
         log.close()
 
 
