@@ -123,7 +123,7 @@ def pinned(what: str, cpus: int) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--lessons", default="00.00,01.00,02.00,03.00,04.00,05.00")
+    parser.add_argument("--lessons", help="comma-separated lesson numbers (default: every lesson in course/)")
     parser.add_argument("--check", default="scratch", help="the exercise whose full check is measured")
     parser.add_argument("--cpus", default="1,2")
     parser.add_argument("--one", help=argparse.SUPPRESS)
@@ -133,7 +133,8 @@ def main() -> int:
         return 0
     compile_like_an_install()
     cpus = [int(n) for n in args.cpus.split(",")]
-    items = [lesson for lesson in args.lessons.split(",") if lesson] + ([f"check:{args.check}"] if args.check else [])
+    lessons = args.lessons.split(",") if args.lessons else sorted(path.name[:5] for path in COURSE.glob("[0-9][0-9].[0-9][0-9]-*.ipynb"))
+    items = [lesson for lesson in lessons if lesson] + ([f"check:{args.check}"] if args.check else [])
     header = " | ".join(f"{n} CPU" for n in cpus)
     print(f"| {'what':<26} | {header} | {'peak memory':>11} | targets |")
     print(f"|{'-' * 28}|" + "|".join("-" * (len(f'{n} CPU') + 2) for n in cpus) + f"|{'-' * 13}|---------|")
