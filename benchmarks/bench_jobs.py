@@ -33,6 +33,7 @@ from grader.checks.jobs import checks as jobs  # noqa: E402
 from grader.checks.base import Scenario  # noqa: E402
 from grader.checks.jobs.disk import JOBS as DISK_JOBS  # noqa: E402
 from grader.checks.jobs.parallel import BALANCE, BATCH, N, judge, overlap, run_batch  # noqa: E402
+from grader.checks.jobs.faults import FAULT_N  # noqa: E402
 from grader.checks.jobs.watch import JobWatch  # noqa: E402
 from grader.platform import Platform  # noqa: E402
 from grader.platform.source import load  # noqa: E402
@@ -45,8 +46,8 @@ JOB_SIZES = [jobs.SMALL,                      # roundtrip
              jobs.LONG,                       # only_workers
              jobs.SMALL,                      # failure: the job after the one that raises
              *DISK_JOBS,                      # no_local_disk
-             jobs.LONG, jobs.SMALL,           # crash: the job done again, then one more
-             jobs.LONG,                       # sigterm
+             FAULT_N, jobs.SMALL,             # crash: the job done again, then one more
+             FAULT_N,                         # sigterm
              *[N] * BATCH]                    # parallel
 
 

@@ -38,6 +38,7 @@ WRONG = {  # app -> the checks it is graded on (None: all of them)
     "retry_forever": ["failure"],
     "dies_on_error": ["failure"],
     "ignores_sigterm": ["sigterm"],
+    "per_dyno_list": ["crash", "sigterm"],
     "global_lock": ["parallel", "crash"],
     "lock_after_running": ["parallel"],
 }
@@ -152,6 +153,19 @@ def test_worker_ignoring_sigterm_is_killed_after_the_grace_period(reports):
     sigterm = result(reports, "ignores_sigterm", "sigterm")
     assert sigterm.status == "failed"
     assert "was still running 3 s after SIGTERM, so the platform had to kill it (SIGKILL)" in sigterm.feedback
+
+
+def test_a_processing_list_named_after_dyno_survives_a_crash_but_not_a_restart_that_overlaps(reports):
+    report = reports["per_dyno_list"]
+    assert report.result("crash").status == "passed", report.to_text()
+    sigterm = report.result("sigterm")
+    assert sigterm.status == "failed", report.to_text()
+    assert "started the fresh worker.1 (pid " in sigterm.feedback
+    assert "so that for a while two processes ran with DYNO=worker.1" in sigterm.feedback
+    assert "the fresh process took the job that a live process was running, and both ran it at once" \
+        in sigterm.feedback
+    assert "two running dynos can have the same $DYNO during a deploy or a restart" in sigterm.feedback
+    assert "Don't key anything on DYNO" in sigterm.feedback and "a lease that expires" in sigterm.feedback
 
 
 def test_global_lock_runs_jobs_one_at_a_time_and_outlives_a_killed_worker(reports):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import time
 
 import pytest
@@ -95,6 +96,41 @@ def test_sigterm_reaches_everything_the_worker_started(launched):
     cluster.settle()
     assert old.describe_exit() == "SIGTERM" and not old.killed_after_term
     assert eventually(lambda: not alive(helper)), "the helper outlived its stopped worker"
+
+
+def ignores(pid: int, signum: int) -> bool:
+    """Whether the process ignores ``signum`` now (the SigIgn mask of /proc/PID/status)."""
+    try:
+        status = open(f"/proc/{pid}/status").read()
+    except OSError:
+        return False
+    mask = int(re.search(r"^SigIgn:\s*([0-9a-f]+)$", status, re.M)[1], 16)
+    return bool(mask >> (signum - 1) & 1)
+
+
+def ignoring_sigterm(launched):
+    """A cluster whose worker.1 ignores SIGTERM, once the process itself has set it to be ignored."""
+    cluster = launched("jobs/ignores_sigterm", workers={"web": 1, "worker": 1})
+    old = cluster.workers["worker.1"].current
+    assert eventually(lambda: ignores(old.pid, signal.SIGTERM)), "worker.1 never came to ignore SIGTERM"
+    return cluster, old
+
+
+def test_a_restart_waits_by_default_for_a_non_web_process_to_be_gone(launched):
+    cluster, old = ignoring_sigterm(launched)
+    fresh = cluster.restart("worker.1")
+    assert old.exited and old.killed_after_term  # it ignored SIGTERM, so the successor waited for the SIGKILL
+    assert fresh.pid is not None and not fresh.exited
+
+
+def test_a_restart_with_overlap_runs_two_processes_under_one_name_until_the_old_one_is_gone(launched):
+    cluster, old = ignoring_sigterm(launched)
+    fresh = cluster.restart("worker.1", overlap=True)
+    assert not old.exited and not fresh.exited and fresh.pid != old.pid
+    assert old.name == fresh.name == "worker.1"  # the DYNO both were given
+    assert cluster.workers["worker.1"].current is fresh
+    cluster.settle()
+    assert old.killed_after_term and not fresh.exited
 
 
 def test_cpu_time_of_a_worker_includes_its_helper(launched):

@@ -196,17 +196,23 @@ class Cluster:
             if worker.current.ready_at is None:
                 worker.wait_ready(worker.current, self.boot_timeout)
 
-    def restart(self, name: str) -> Incarnation:
+    def restart(self, name: str, *, overlap: bool | None = None) -> Incarnation:
         """Deploy-style restart: SIGTERM the old process, boot a fresh one, return when it serves.
 
-        A web process's successor boots while it drains. A process of any other type is gone before
-        its successor starts, so two processes never share one name (``DYNO``): a worker may trust
-        that what is recorded under its name was left by a predecessor that is dead.
-        Raises UnknownWorker, ClusterStopped, or BootFailed when the fresh process does not boot.
+        ``overlap`` says whether the fresh process starts while the old one is still draining. By
+        default (None) only a web process overlaps: a process of any other type is gone before its
+        successor starts, so two processes never share one name (``DYNO``). ``overlap=True`` starts
+        any process's successor at once, under the same name, as Heroku may: during a deploy or a
+        restart two running dynos can have the same ``$DYNO``. A check uses it to show that a worker
+        must not trust that what is recorded under its name was left by a predecessor that is dead.
+        The old process's stop (TERM, grace, KILL) then finishes on a background thread; ``settle``
+        waits for it. Raises UnknownWorker, ClusterStopped, or BootFailed when the fresh process
+        does not boot.
         """
         worker = self._worker(name)
+        overlap = worker.kind == "web" if overlap is None else overlap
         self._stopping(worker, worker.current, "restart")
-        worker.stop(worker.current, wait=worker.kind != "web")
+        worker.stop(worker.current, wait=not overlap)
         incarnation = worker.begin()
         worker.wait_ready(incarnation, self.boot_timeout)
         return incarnation

@@ -2,8 +2,9 @@
 
 Every check runs the app's Procfile types side by side (``web`` and ``worker``) and follows its
 jobs from outside (:mod:`grader.checks.jobs.watch`). This module holds the checks of the contract
-and the CHECKS registry; the faults aimed at a busy worker are in :mod:`grader.checks.jobs.faults`,
-the parallel batch in :mod:`grader.checks.jobs.parallel`, the disk in :mod:`grader.checks.jobs.disk`.
+and the CHECKS registry; the faults aimed at a busy worker are in :mod:`grader.checks.jobs.faults`
+(SIGKILL) and :mod:`grader.checks.jobs.restart` (a restart whose successor starts at once), the
+parallel batch in :mod:`grader.checks.jobs.parallel`, the disk in :mod:`grader.checks.jobs.disk`.
 Job sizes come from the table of known prime counts, so the grader never computes a job itself.
 """
 from __future__ import annotations
@@ -11,9 +12,10 @@ from __future__ import annotations
 from ..base import Check, Scenario, Verdict
 from ..feedback import ContractError, explain, listing
 from .disk import no_local_disk
-from .faults import BUSY_CPU, LONG, SMALL, crash, sigterm
+from .faults import BUSY_CPU, LONG, SMALL, crash
 from .feedback import deaths, stuck
 from .parallel import parallel
+from .restart import sigterm
 from .watch import DONE_WITHIN, JobWatch
 
 FAIL_WITHIN = 5.0  # seconds a job that raises at once may take to read "failed"

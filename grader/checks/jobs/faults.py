@@ -1,5 +1,5 @@
-"""The fault checks of the ``jobs`` exercise: ``crash`` (SIGKILL) and ``sigterm``, each aimed at
-worker.1 while it is busy with a job.
+"""The ``crash`` check of the ``jobs`` exercise (SIGKILL aimed at worker.1 while it is busy with a
+job), and how the fault checks catch worker.1 at work (``sigterm`` is in :mod:`grader.checks.jobs.restart`).
 
 The grader knows worker.1 is busy from its CPU time, which climbs as soon as it computes: the job's
 own status could say "running" before any work starts, or never say it at all. Nothing here sleeps
@@ -16,6 +16,10 @@ from .feedback import RELIABLE, deaths, stuck
 from .watch import DONE_WITHIN, FINISHED, JobWatch
 
 SMALL, LONG = 20000, 100000  # count_primes(LONG) takes about 0.12 s of CPU here
+# The job a fault is aimed at: about 0.55 s of CPU here, so that worker.1 is still at it when the
+# fault lands (a busy machine can delay the grader by tenths of a second), and so that a successor
+# that starts beside it starts long before it ends; yet short enough to finish in the grace period.
+FAULT_N = 300000
 REDO_WITHIN = 10.0  # seconds (SPEC) within which a killed job must be taken again
 JOB_SLACK = 8.0  # seconds a job may take once taken again, on a busy machine
 BUSY_CPU = 0.03  # CPU seconds that show a worker has started computing
@@ -23,27 +27,27 @@ GRACE = GRACEFUL_TIMEOUT  # seconds (SPEC: 3) a worker has between SIGTERM and S
 CATCH_ATTEMPTS = 3  # long jobs posted to catch worker.1 at work, when it finishes them too fast to see
 
 
-def _busy_with_a_long_job(scenario: Scenario):
-    """Post a long job and wait until worker.1 computes it: (watch, job, what the grader did, the
-    busy incarnation), or a failed Verdict when no worker ever got busy with it."""
+def busy_with_a_job(scenario: Scenario, n: int = FAULT_N):
+    """Post a job of size ``n`` and wait until worker.1 computes it: (watch, job, what the grader
+    did, the busy incarnation), or a failed Verdict when no worker ever got busy with it."""
     watch = JobWatch(scenario)
     watch.connected()
     for _ in range(CATCH_ATTEMPTS):
         base = watch.cpu()["worker.1"]
-        job = watch.post(LONG)
-        did = f"The grader posted job {job.id!r} (n = {LONG}) and waited until worker.1 was running it"
+        job = watch.post(n)
+        did = f"The grader posted job {job.id!r} (n = {n}) and waited until worker.1 was running it"
         if _until_busy(watch, job, base):
             return watch, job, did, scenario.cluster.workers["worker.1"].current
         if job.status not in FINISHED or watch.cpu()["worker.1"] - base < BUSY_CPU:
-            return Verdict(False, _never_busy(watch, job, did))
+            return Verdict(False, _never_busy(watch, job, did, n))
         # worker.1 did the job, only too quickly for the grader to catch it at work: once more
-    raise Inconclusive(f"worker.1 finished each of {CATCH_ATTEMPTS} jobs (n = {LONG}) before the grader, on "
+    raise Inconclusive(f"worker.1 finished each of {CATCH_ATTEMPTS} jobs (n = {n}) before the grader, on "
                        "this busy machine, could catch it at work to aim the fault at. This says nothing "
                        "about your app; run the check again.")
 
 
 def crash(scenario: Scenario) -> Verdict:
-    busy = _busy_with_a_long_job(scenario)
+    busy = busy_with_a_job(scenario)
     if isinstance(busy, Verdict):
         return busy
     watch, job, did, victim = busy
@@ -99,75 +103,14 @@ def _lost(watch: JobWatch, job, killed: float, did: str) -> Verdict | None:
         "it an expiry of a few seconds, so that one held by a killed process frees itself.", logs))
 
 
-def sigterm(scenario: Scenario) -> Verdict:
-    busy = _busy_with_a_long_job(scenario)
-    if isinstance(busy, Verdict):
-        return busy
-    watch, job, did, victim = busy
-    cluster = scenario.cluster
-    asked = time.monotonic()
-    cluster.scale("worker", 0)  # SIGTERM, up to GRACE seconds, then SIGKILL
-    took = time.monotonic() - asked
-    status = watch.read(job)
-    did += (f", then asked worker.1 (pid {victim.pid}) to stop with SIGTERM, as every deploy, restart "
-            f"and scale-down does, and gave it {GRACE:g} s before SIGKILL")
-    verdict = _judge_stop(victim, job, status, took, did)
-    if verdict is not None:
-        return verdict
-    if status == "queued":
-        cluster.scale("worker", 1)
-        if not watch.finish([job], DONE_WITHIN):
-            return Verdict(False, stuck(watch, job, did + "; it gave the job back. Then the grader "
-                                        "started a fresh worker.1.", DONE_WITHIN))
-        return Verdict(True, f"On SIGTERM worker.1 gave job {job.id!r} back and exited within {took:.1f} s; "
-                             "a fresh worker then did it.")
-    return Verdict(True, f"On SIGTERM worker.1 finished job {job.id!r} and exited within {took:.1f} s.")
-
-
-def _judge_stop(victim, job, status: str, took: float, did: str) -> Verdict | None:
-    """The failing verdict for how a worker answered SIGTERM, or None when it behaved."""
-    why = ("On every deploy, restart and scale-down the platform sends SIGTERM, waits a few seconds "
-           f"({GRACE:g} s here; 30 s on Heroku, terminationGracePeriodSeconds on Kubernetes) and then "
-           "kills the process. Factor IX (disposability) asks for a prompt, graceful exit; factor VI "
-           "asks that no job is lost on the way.")
-    fix = ("Handle SIGTERM (signal.signal(signal.SIGTERM, handler)): stop taking new jobs, then "
-           "either finish the job in hand, if it will be done in time, or put it back at the head of "
-           "the queue with status 'queued', and exit.")
-    if victim.killed_after_term:
-        still = f"worker.1 was still running {GRACE:g} s after SIGTERM, so the platform had to kill it (SIGKILL)"
-        if status == "failed":  # a handler's exception, caught as the job's own error
-            return Verdict(False, explain(
-                did + ".", f"Job {job.id!r} ended 'failed' with the error {job.error!r}, and {still}.",
-                why, fix + " If your handler raises an exception to interrupt the job, derive it from "
-                "BaseException, as KeyboardInterrupt is: the `except Exception` around each job then "
-                "cannot catch it and record it as the job's error.", [victim]))
-        doing = (f"It finished job {job.id!r}, but" if status == "done"
-                 else f"Job {job.id!r} said {status!r}, and")
-        return Verdict(False, explain(did + ".", f"{doing} {still}: it ignores SIGTERM.", why, fix, [victim]))
-    if status == "running":
-        how = ("killed by the SIGTERM itself (Python's default when no handler is installed)"
-               if victim.exit_code == -15 else f"with {victim.describe_exit()}")
-        return Verdict(False, explain(
-            did + ".",
-            f"worker.1 exited {took:.1f} s later, {how}, in the middle of job {job.id!r}, which still "
-            "said 'running' afterwards: the job was neither finished nor given back.",
-            why, fix, [victim]))
-    if status == "failed":
-        return Verdict(False, explain(
-            did + ".", f"worker.1 exited, and job {job.id!r} now says 'failed' with the error {job.error!r}.",
-            "Nothing was wrong with the job: the platform only asked its worker to stop. A job "
-            "interrupted that way must be given back, not recorded as failed.", fix, [victim]))
-    return None
-
-
-def _never_busy(watch: JobWatch, job, did: str) -> str:
+def _never_busy(watch: JobWatch, job, did: str, n: int) -> str:
     """Feedback when the grader could not catch worker.1 computing the job it was meant to hit."""
     if job.status not in FINISHED:
         return stuck(watch, job, did + ".", DONE_WITHIN)
     return explain(
         did + ".",
         f"The job said {job.status!r} before worker.1 had used any noticeable CPU time (what the "
-        f"grader saw: {job.trail()}); count_primes({LONG}) keeps a worker busy for a fraction of a second.",
+        f"grader saw: {job.trail()}); count_primes({n}) keeps a worker busy for a fraction of a second.",
         "So a web process did the job itself, and there was no worker busy with it to aim the fault "
         "at. A web process must answer at once and leave the work to the worker processes.",
         "In POST /jobs, only record the job and queue it; let worker.py run it.")

@@ -15,12 +15,14 @@ from .watch import Job, JobWatch
 
 STORE = ("Keep the queue and every job's status, result and error in the backing store at REDIS_URL "
          "(or DATABASE_URL): it is the only thing the web processes and the worker processes share.")
-RELIABLE = ("Take jobs with a reliable pattern: BLMOVE the job from the queue into a processing list "
-            "of the worker's own (named after the DYNO variable the platform sets, such as "
-            "processing:worker.1) and remove it from there only once its outcome is recorded. When a "
-            "worker starts, it first moves whatever its processing list still holds back to the "
-            "queue: the job its previous incarnation was running when it died. (A lease that expires "
-            "works too, as long as a lost job is taken again within 10 s.)")
+RELIABLE = ("Take jobs with a reliable pattern, so that the store always knows which jobs were taken "
+            "and not finished. Either give each job a worker takes a lease that expires (SET "
+            "lease:<job id> <a random id this process made at start> PX 5000, renewed while the job "
+            "runs), and let any worker put back in the queue a taken job whose lease has expired; or "
+            "BLMOVE each job into a processing list of this process's own (named by that random id, "
+            "never by DYNO, which another process may share during a restart), keep a heartbeat key "
+            "with an expiry beside it, and let any worker give back the jobs of a process whose "
+            "heartbeat has expired. Either way a lost job must be taken again within 10 s.")
 
 
 def deaths(watch: JobWatch) -> tuple[str, list]:

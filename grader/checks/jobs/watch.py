@@ -27,7 +27,8 @@ POLL_INTERVAL = 0.02  # seconds between two rounds of reads after a change (a wo
 POLL_BACKOFF, POLL_MAX = 1.25, 0.05  # while nothing changes, each pause grows by this factor, up to this
 CONNECT_TIMEOUT = 10.0  # seconds a fresh worker process may take to reach the store
 # count_primes(n) for every n the checks use (tests/test_jobs_checks.py verifies them with a sieve).
-PRIMES_BELOW = {5000: 669, 20000: 2262, 30000: 3245, 100000: 9592, 120000: 11301, 150000: 13848, 200000: 17984}
+PRIMES_BELOW = {5000: 669, 20000: 2262, 30000: 3245, 100000: 9592, 120000: 11301, 150000: 13848, 200000: 17984,
+                300000: 25997}
 SHAPE = ('200 with JSON like {"id": 7, "status": "done", "result": 9592, "error": null}, where status '
          'is one of queued, running, done or failed, result is count_primes(n) once done (else null) '
          'and error is the error text of a failed job (else null)')
