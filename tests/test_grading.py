@@ -12,6 +12,8 @@ class _Cluster:
     deadline = None
     closed = False
     env: dict = {}
+    workers: dict = {}  # no process ran, so none was stopped for its memory
+    retired: list = []
 
     def close(self):
         self.closed = True
