@@ -42,6 +42,7 @@ WRONG = {  # app -> the checks it is graded on (None: all of them)
     "global_lock": ["parallel", "crash"],
     "lock_after_running": ["parallel"],
 }
+OVERLAP_RETRIES = 3  # extra runs of sigterm on the per-DYNO app, alone, should the first one miss the race
 SERIAL_RUNS = 3  # per serialised app here; benchmarks/bench_jobs.py runs 20 (and reports the margins)
 
 
@@ -159,6 +160,14 @@ def test_a_processing_list_named_after_dyno_survives_a_crash_but_not_a_restart_t
     report = reports["per_dyno_list"]
     assert report.result("crash").status == "passed", report.to_text()
     sigterm = report.result("sigterm")
+    # The bug shows only if the fresh worker.1 starts before the old one finishes the job in hand; on
+    # a machine loaded by the four gradings of this module's fixture the old one sometimes wins (seen
+    # in CI), so the check is run again alone, up to OVERLAP_RETRIES times: it must catch it once.
+    for _ in range(OVERLAP_RETRIES):
+        if sigterm.status == "failed":
+            break
+        report = grade("jobs", APPS / "per_dyno_list", ["sigterm"])
+        sigterm = report.result("sigterm")
     assert sigterm.status == "failed", report.to_text()
     assert "started the fresh worker.1 (pid " in sigterm.feedback
     assert "so that for a while two processes ran with DYNO=worker.1" in sigterm.feedback

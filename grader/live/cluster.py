@@ -9,6 +9,7 @@ this layer knows it exists.
 from __future__ import annotations
 
 import contextlib
+import threading
 
 from ..harness.faults import BURST_CONCURRENCY, burst
 from ..harness.memory import sampled
@@ -18,12 +19,20 @@ from ..platform.routing import Router
 from .address import public_url
 from .frontdoor import FrontDoor
 
+QUIET_WAIT = 5.0  # seconds an observer's read and a request may wait for each other, at most
+
 
 class LiveCluster(Cluster):
     """A cluster as lessons use it: the platform's cluster plus what a person does to it in a notebook.
 
     Every method raises ClusterStopped once the cluster is closed.
     """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._traffic_lock = threading.Condition()
+        self._sending = 0  # logged requests under way
+        self._observing = 0  # observers' reads under way
 
     def stop(self) -> None:
         """Stop this cluster and everything its run started (workers, store, fork server).
@@ -45,11 +54,45 @@ class LiveCluster(Cluster):
         ``timeout`` (seconds) are as for ``request``.
         """
         self._ensure_running()
-        answers: dict[str, object] = {}
-        for name in self.serving():
-            body = self.request("GET", path, worker=name, log=log, timeout=timeout).json()
-            answers[name] = body if key is None else pick(body, key)
+        with contextlib.nullcontext() if log else self._between_requests(timeout):
+            answers: dict[str, object] = {}
+            for name in self.serving():
+                body = self.request("GET", path, worker=name, log=log, timeout=timeout).json()
+                answers[name] = body if key is None else pick(body, key)
         return answers
+
+    def request(self, method: str, path: str, payload=None, *, log: bool = True, **options) -> Response:
+        """As the platform's ``Cluster.request``; a logged request waits while an observer's unlogged
+        reads are under way (see :meth:`_between_requests`)."""
+        if not log:
+            return super().request(method, path, payload, log=log, **options)
+        with self._traffic():
+            self._traffic_lock.wait_for(lambda: not self._observing, QUIET_WAIT)
+            self._sending += 1
+        try:
+            return super().request(method, path, payload, log=log, **options)
+        finally:
+            with self._traffic():
+                self._sending -= 1
+                self._traffic_lock.notify_all()
+
+    def _traffic(self) -> threading.Condition:
+        return self._traffic_lock
+
+    @contextlib.contextmanager
+    def _between_requests(self, timeout: float):
+        """An observer (the dashboard's chart) reads only between the lesson's own requests, never
+        during one: an app whose every request rewrites the session (Flask-Session renews it) would
+        otherwise lose the update of a request that overlapped a read. Each wait is bounded."""
+        with self._traffic():
+            self._traffic_lock.wait_for(lambda: not self._sending, min(timeout, QUIET_WAIT))
+            self._observing += 1
+        try:
+            yield
+        finally:
+            with self._traffic():
+                self._observing -= 1
+                self._traffic_lock.notify_all()
 
     def burst(self, method: str, path: str, count: int, payload=None,
               concurrency: int = BURST_CONCURRENCY) -> list[Response]:
