@@ -167,10 +167,10 @@ def test_every_score_is_the_one_grader_check_gives_the_notebooks_app(graded):
             if got == want:
                 break
             want = points(entry.exercise, expected_passes(entry.exercise, path))
-        if got != want:
-            mismatches.append((entry.student, got, want))
+        if got != want:  # with the submission's record and notes, so that a failure says why
+            mismatches.append((entry.student, got, want, said(graded.submission(entry.student))))
         assert graded.submission(entry.student)["score"] == sum(got.values()), entry.student
-    assert not mismatches, mismatches
+    assert not mismatches, "\n\n".join(map(str, mismatches))  # a string: pytest cuts a list's repr short
 
 
 def test_references_get_full_marks_and_the_untouched_release_nothing(graded):
