@@ -178,10 +178,11 @@ def boot_feedback(failure: BootFailed) -> str:
         fix = ("This is not your app's fault: the platform chose a free port, and something else took it in "
                "the moment before your app bound it. Run the check again.")
     elif not failure.timed_out:
-        printed = [line for line in (incarnation.stdout_tail() + "\n" + incarnation.stderr_excerpt()[1]).splitlines()
+        stderr = incarnation.stderr_excerpt()[1]  # read once: it is a file on disk
+        printed = [line for line in (incarnation.stdout_tail() + "\n" + stderr).splitlines()
                    if line.strip() and not GUNICORN_LOG.match(line)]
         silent = not printed
-        gunicorn = incarnation.stderr_excerpt()[1].strip() != ""
+        gunicorn = stderr.strip() != ""
         saw = f"{incarnation.name} (pid {incarnation.pid}) {failure.reason}." + (
             "" if not silent else " Your app printed nothing of its own (the lines below are gunicorn's)."
             if gunicorn else " It printed nothing, on stdout or on stderr.")

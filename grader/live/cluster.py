@@ -66,31 +66,28 @@ class LiveCluster(Cluster):
         reads are under way (see :meth:`_between_requests`)."""
         if not log:
             return super().request(method, path, payload, log=log, **options)
-        with self._traffic():
+        with self._traffic_lock:
             self._traffic_lock.wait_for(lambda: not self._observing, QUIET_WAIT)
             self._sending += 1
         try:
             return super().request(method, path, payload, log=log, **options)
         finally:
-            with self._traffic():
+            with self._traffic_lock:
                 self._sending -= 1
                 self._traffic_lock.notify_all()
-
-    def _traffic(self) -> threading.Condition:
-        return self._traffic_lock
 
     @contextlib.contextmanager
     def _between_requests(self, timeout: float):
         """An observer (the dashboard's chart) reads only between the lesson's own requests, never
         during one: an app whose every request rewrites the session (Flask-Session renews it) would
         otherwise lose the update of a request that overlapped a read. Each wait is bounded."""
-        with self._traffic():
+        with self._traffic_lock:
             self._traffic_lock.wait_for(lambda: not self._sending, min(timeout, QUIET_WAIT))
             self._observing += 1
         try:
             yield
         finally:
-            with self._traffic():
+            with self._traffic_lock:
                 self._observing -= 1
                 self._traffic_lock.notify_all()
 
