@@ -16,7 +16,7 @@ def serve_forever(exercise: str, path: str, workers: int, policy: str, port: int
     starts) or an app whose Procfile lacks a process type the exercise needs."""
     contract = contract_of(exercise)
     counts = {"web": workers, **{kind: 1 for kind in contract.processes if kind != "web"}}
-    with launch(path, counts, policy=policy, services=contract.services) as cluster:
+    with launch(path, counts, policy=policy, services=contract.services, database=contract.database) as cluster:
         door = FrontDoor(cluster, port)
         also = "".join(f" and 1 {kind} process" for kind in counts if kind != "web")
         attached = ", ".join(contract.services) or "no backing service"

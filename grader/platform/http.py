@@ -74,6 +74,15 @@ class Response:
         return f"{self.method} {self.path} on {self.worker} returned {self.status} {body}".rstrip()
 
 
+def form_file(field_name: str, filename: str, data: bytes, content_type: str = "text/csv") -> Raw:
+    """A multipart/form-data body carrying one file, as a browser's file input sends it."""
+    boundary = "factor-six-" + hashlib.sha256(data + filename.encode()).hexdigest()[:24]
+    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{field_name}\"; "
+            f"filename=\"{filename}\"\r\nContent-Type: {content_type}\r\n\r\n").encode()
+    body = head + data + f"\r\n--{boundary}--\r\n".encode()
+    return Raw(body, f"multipart/form-data; boundary={boundary}", keep=True)
+
+
 def send(seq: int, worker: str, pid: int | None, port: int, method: str, path: str,
          payload=None, cookies: SimpleCookie | None = None, timeout: float = REQUEST_TIMEOUT) -> Response:
     headers = {"Connection": "close"}

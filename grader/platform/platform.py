@@ -12,6 +12,8 @@ import itertools
 import os
 import sys
 import secrets
+import threading
+import time
 import weakref
 from dataclasses import replace
 from pathlib import Path
@@ -29,7 +31,9 @@ from .release import Release, build
 from .routing import Router
 from .sandbox import Sandbox
 from .services.latency import LatencyRelay
+from .services.postgres import PostgresServer
 from .services.redis import RedisServer
+from .services.s3 import S3Server
 from .services.sqlite import SQLiteService
 from .source import AppSource
 from .worker import Incarnation, Worker
@@ -38,6 +42,7 @@ BOOT_TIMEOUT = 10.0
 SESSION_TTL = 1800  # seconds a session may sit idle, unless a check or a lesson sets SESSION_TTL
 BOOT_DIR = Path(__file__).parent / "_boot"
 GRADER_HOME = str(Path(__file__).resolve().parents[2])  # the folder holding the grader package
+DATABASES = ("sqlite", "postgresql")  # what DATABASE_URL can be: a SQLite file, or a PostgreSQL database
 _live: "weakref.WeakSet[Platform]" = weakref.WeakSet()
 
 
@@ -45,16 +50,22 @@ class Platform:
     def __init__(self, source: AppSource, *, database_url: str | None = None,
                  redis_url: str | None = None, boot_timeout: float = BOOT_TIMEOUT,
                  env: dict[str, str] | None = None, private_tmp: bool | None = None,
-                 services: tuple[str, ...] = ("DATABASE_URL", "REDIS_URL"),
+                 services: tuple[str, ...] = ("DATABASE_URL", "REDIS_URL"), database: str = "sqlite",
                  memory_quota: int = QUOTA, memory_limit: int | None = None):
         """``services`` names the backing services to attach, by the variable that carries each one's
-        URL: an exercise whose app needs none (``assets``) runs without a store. ``memory_quota`` is
+        URL: an exercise whose app needs none (``assets``) runs without a store; "AWS_ENDPOINT_URL"
+        attaches an S3-compatible object store with a bucket per cluster. ``database`` says what
+        ``DATABASE_URL`` is: a SQLite file ("sqlite") or a PostgreSQL database ("postgresql") per
+        cluster (ignored when ``database_url`` names an external one). ``memory_quota`` is
         each process's memory quota in bytes (a small dyno's 512 MiB by default), ``memory_limit`` the
         hard limit at which it is stopped (twice the quota by default); see :mod:`.quota`. A cluster
         may set its own (``cluster.memory_quota``)."""
+        if database not in DATABASES:
+            raise ValueError(f"database must be one of {DATABASES}, not {database!r}")
         self.memory_quota, self.memory_limit = memory_quota, memory_limit
         self.source = source
         self.services = tuple(services)
+        self.database = database
         self.external_database = database_url
         self.external_redis = redis_url
         self.boot_timeout = boot_timeout
@@ -74,6 +85,9 @@ class Platform:
         self.release: Release | None = None
         self.redis: RedisServer | None = None
         self.relay: LatencyRelay | None = None
+        self.postgres: PostgresServer | None = None
+        self.s3: S3Server | None = None
+        self._restarting = threading.Lock()  # one maintenance restart of a service at a time
 
     # -- lifecycle ---------------------------------------------------------------------------
     def __enter__(self) -> "Platform":
@@ -83,13 +97,12 @@ class Platform:
         try:
             self.bus = EventBus(Path(run.events), self._on_event)
             self.memory = MemoryWatch()
-            self.sqlite = SQLiteService(self._mkdir("services/sqlite"))
-            if self.external_redis is None and "REDIS_URL" in self.services:
-                self.redis = RedisServer(self._mkdir("services/redis"), self.base_env(),
-                                         on_start=lambda pid: runs.record_pid(self.root, pid))
-            self.release = self._build(self.source)
+            self._start_services()
+            self.release = self._build(self.source)  # while the services start
+            for service in (self.redis, self.postgres, self.s3):
+                if service is not None:
+                    service.wait_ready()
             if self.redis is not None:
-                self.redis.wait_ready()
                 self.relay = LatencyRelay(self.redis.address)
         except BaseException:
             self.close()
@@ -98,6 +111,19 @@ class Platform:
 
     def __exit__(self, *exc_info) -> None:
         self.close()
+
+    def _start_services(self) -> None:
+        """Start the servers the services need; each comes up in the background while the release
+        builds. Their processes are recorded by pid (their titles hide the run marker)."""
+        record = lambda pid: runs.record_pid(self.root, pid)  # noqa: E731
+        self.sqlite = SQLiteService(self._mkdir("services/sqlite"))
+        if self.external_redis is None and "REDIS_URL" in self.services:
+            self.redis = RedisServer(self._mkdir("services/redis"), self.base_env(), on_start=record)
+        if self.external_database is None and "DATABASE_URL" in self.services and self.database == "postgresql":
+            self.postgres = PostgresServer(self._mkdir("services/postgres"), self.base_env(), on_start=record,
+                                           reachable_from=runs.base())
+        if "AWS_ENDPOINT_URL" in self.services:
+            self.s3 = S3Server(self._mkdir("services/s3"), self.base_env(), on_start=record)
 
     def close(self) -> None:
         """Stop every worker, the fork server and the services; kill whatever the run left behind."""
@@ -128,6 +154,7 @@ class Platform:
         steps = [getattr(self, "forkserver", None) and self.forkserver.close,
                  getattr(self, "memory", None) and self.memory.close,
                  self.relay and self.relay.close, self.redis and self.redis.stop,
+                 self.postgres and self.postgres.stop, self.s3 and self.s3.stop,
                  getattr(self, "bus", None) and self.bus.close]
         return [step for step in steps if step]
 
@@ -192,15 +219,21 @@ class Platform:
 
     @property
     def namespaced(self) -> bool:
-        """True when every cluster gets empty services of its own (a private Redis database and a
-        SQLite file each); an external service given by URL is one store that every cluster shares."""
+        """True when every cluster gets empty services of its own (a private Redis database, a SQLite
+        file or PostgreSQL database, a bucket each); an external service given by URL is one store
+        that every cluster shares."""
         return self.external_redis is None and self.external_database is None
 
     def service_env(self, number: int) -> dict[str, str]:
         """The URLs of the attached services for scenario ``number`` (its own namespace in each)."""
         urls = {}
-        if "DATABASE_URL" in self.services:
+        if "DATABASE_URL" in self.services and self.postgres is not None:
+            urls["DATABASE_URL"] = self.postgres.url_for(f"c{number}")
+        elif "DATABASE_URL" in self.services:
             urls["DATABASE_URL"] = self.external_database or self.sqlite.url_for(f"scenario-{number}")
+        if "AWS_ENDPOINT_URL" in self.services:
+            assert self.s3 is not None
+            urls.update(self.s3.bucket_for(f"cluster-{number}"))
         if "REDIS_URL" in self.services and self.external_redis is not None:
             urls["REDIS_URL"] = self.external_redis
         elif "REDIS_URL" in self.services:
@@ -212,6 +245,27 @@ class Platform:
         """Add network latency between the workers and the private Redis (no-op for external ones)."""
         if self.relay is not None:
             self.relay.delay = seconds
+
+    def restart_redis(self) -> float:
+        """Restart the private Redis as a provider's maintenance does: every connection drops, the
+        data is kept, and the URLs stay as they were (the relay points at the new server). Seconds
+        the store was unreachable (0.0 for an external Redis, which is not ours to restart).
+        Raises ServiceError when the data could not be saved or the new server did not start."""
+        if self.redis is None:
+            return 0.0
+        with self._restarting:
+            down = time.monotonic()
+            self.redis.restart()
+            self.relay.retarget(self.redis.address)
+            return time.monotonic() - down
+
+    def restart_postgres(self) -> float:
+        """The same for the private PostgreSQL (on the same port): every session is ended, the data
+        kept. Seconds it accepted no session (0.0 when there is none)."""
+        if self.postgres is None:
+            return 0.0
+        with self._restarting:
+            return self.postgres.restart()
 
     # -- processes ---------------------------------------------------------------------------
     def base_env(self) -> dict[str, str]:
@@ -256,8 +310,11 @@ class Platform:
         return incarnation
 
     def service_paths(self) -> list[Path]:
-        """Where the SQLite backing service keeps its files (files there are the store, not local state)."""
+        """Where the SQLite and PostgreSQL backing services keep their files (files there are the
+        store, not local state)."""
         paths = [self.sqlite.directory]
+        if self.postgres is not None:
+            paths.append(self.postgres.data)
         external = self.external_database and SQLiteService.path_of(self.external_database)
         if external:
             paths.append(external)

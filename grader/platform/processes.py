@@ -9,9 +9,12 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
+import queue
 import signal
 import subprocess
+import threading
 import time
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,10 +42,13 @@ class Completed:
         return tail_text(self.output, lines)
 
 
-def run_bounded(argv: list[str], *, cwd: Path, env: dict[str, str], timeout: float) -> Completed:
-    """Run a command in its own session; kill its whole group at the deadline."""
+def run_bounded(argv: list[str], *, cwd: Path, env: dict[str, str], timeout: float,
+                preexec_fn=None) -> Completed:
+    """Run a command in its own session; kill its whole group at the deadline. ``preexec_fn`` runs
+    in the child before the command (a service's ``initdb`` drops root's privileges there)."""
     with subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          stdin=subprocess.DEVNULL, start_new_session=True) as process:
+                          stdin=subprocess.DEVNULL, start_new_session=True,
+                          preexec_fn=preexec_fn) as process:
         try:
             output, _ = process.communicate(timeout=timeout)
             code: int | None = process.returncode
@@ -59,16 +65,63 @@ def run_bounded(argv: list[str], *, cwd: Path, env: dict[str, str], timeout: flo
     return Completed(argv, code, output.decode("utf-8", "replace"), timeout)
 
 
-def die_with_parent() -> None:
-    """For ``preexec_fn``: have the kernel SIGKILL this child when the process that started it dies.
+def die_with_parent(signum: int = signal.SIGKILL) -> None:
+    """For ``preexec_fn``: have the kernel SIGKILL this child when the process that started it dies
+    (or send ``signum``: a server that must clean up after itself may be told to shut down instead).
 
     Strictly, when the *thread* that started it ends: start such children from a thread that lives
-    as long as they should (the main thread, as a notebook and the command line do).
+    as long as they should (the main thread, as a notebook and the command line do, or a
+    :class:`Spawner`). A change of user clears the setting: drop privileges first, then call this.
     """
     parent = os.getppid()
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signum, 0, 0, 0)
     if os.getppid() != parent:  # the parent died before the line above took effect
         os._exit(1)
+
+
+class Spawner:
+    """Starts processes from one thread of its own, which lives until :meth:`close`.
+
+    A child started with :func:`die_with_parent` dies when the *thread* that started it ends. A
+    backing service restarted from a check's thread (a chaos schedule, a pool that is shut down
+    after each run) must not die with that thread, so every service process is started here instead.
+    """
+
+    def __init__(self, name: str = "factor-six-spawner"):
+        self._orders: queue.SimpleQueue = queue.SimpleQueue()
+        self._lock = threading.Lock()  # an order is never queued behind the end of the queue
+        self._closed = False
+        self._thread = threading.Thread(target=self._serve, name=name, daemon=True)
+        self._thread.start()
+
+    def popen(self, *args, **kwargs) -> subprocess.Popen:
+        """``subprocess.Popen(*args, **kwargs)``, run on the spawner's thread; raises what it raises,
+        and RuntimeError once the spawner is closed."""
+        if threading.current_thread() is self._thread:
+            return subprocess.Popen(*args, **kwargs)
+        done: Future = Future()
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the spawner is closed: no process can be started any more")
+            self._orders.put((args, kwargs, done))
+        return done.result()
+
+    def _serve(self) -> None:
+        while (order := self._orders.get()) is not None:
+            args, kwargs, done = order
+            try:
+                done.set_result(subprocess.Popen(*args, **kwargs))
+            except BaseException as error:  # handed to the caller, whose order it was
+                done.set_exception(error)
+
+    def close(self) -> None:
+        """End the thread; call it after the processes it started are stopped (they die with it)."""
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._orders.put(None)
+        if threading.current_thread() is not self._thread:
+            self._thread.join(timeout=5)
 
 
 def signal_group(pgid: int, signum: int) -> bool:
