@@ -39,6 +39,9 @@ class Check:
     config: dict[str, str] | None = field(default=None, hash=False)
     # Extra arguments for every gunicorn web process of this check's cluster (("--threads", "4")).
     gunicorn_args: tuple[str, ...] = ()
+    # Runs with no other check beside it: its faults reach past its own cluster (a restart of a
+    # backing service every cluster shares, a slowed network), which would disturb a neighbour.
+    alone: bool = False
 
     @property
     def formation(self) -> dict[str, int]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 
-DATABASE, REDIS = "DATABASE_URL", "REDIS_URL"
+DATABASE, REDIS, S3 = "DATABASE_URL", "REDIS_URL", "AWS_ENDPOINT_URL"
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,7 @@ class Exercise:
     processes: tuple[str, ...] = ("web",)  # the process types its Procfile declares
     services: tuple[str, ...] = (DATABASE, REDIS)  # the backing services attached to it, by variable
     builds: tuple[str, ...] = ()  # what its build.py writes beside the app when run in place
+    database: str = "sqlite"  # what DATABASE_URL is: a SQLite file, or "postgresql" (a database of its own)
 
     @property
     def package(self) -> str:
@@ -55,6 +56,10 @@ REGISTRY: tuple[Exercise, ...] = (
              builds=("static/",)),
     Exercise("jobs", "05.00-Process-Types-And-Jobs.ipynb", ("app.py", "worker.py", "primes.py", "Procfile"),
              processes=("web", "worker")),
+    Exercise("capstone", "06.00-Capstone.ipynb",
+             ("tally.py", "Procfile", "assets/", "build.py", "store.py", "app.py", "worker.py", "clock.py"),
+             processes=("web", "worker", "clock"), services=(DATABASE, REDIS, S3), builds=("static/",),
+             database="postgresql"),
 )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 
 from .. import checks as registry
@@ -43,8 +43,10 @@ def grade(exercise: str, path: str | Path | AppSource, names=None, *, seed: int 
     ``memory_limit`` (bytes) bound each worker's memory (default: 512 MiB, stopped at twice that).
     """
     checks = registry.select(exercise, names)
+    contract = registry.exercise(exercise)
     source = path if isinstance(path, AppSource) else load(path)
-    options = {"database_url": database_url, "redis_url": redis_url, "env": env, "private_tmp": private_tmp}
+    options = {"database_url": database_url, "redis_url": redis_url, "env": env, "private_tmp": private_tmp,
+               "services": contract.services, "database": contract.database}
     if boot_timeout is not None:
         options["boot_timeout"] = boot_timeout
     if memory_quota is not None:
@@ -88,7 +90,10 @@ def _run_all(platform: Platform, checks: list[Check], seed: int, budget: float,
     pool = ThreadPoolExecutor(slots, thread_name_prefix="factor-six-check")
     try:
         futures = [pool.submit(_run_one, checks[0], Scenario(platform, first, seed), budget)]
-        futures += [pool.submit(_boot_and_run, platform, check, seed, budget) for check in checks[1:]]
+        for check in checks[1:]:
+            if check.alone:  # its faults reach the services the others share: let them finish first
+                wait(futures)
+            futures.append(pool.submit(_boot_and_run, platform, check, seed, budget))
         results += [future.result() for future in futures]
     finally:
         # On an interruption the platform is about to stop every process; checks still running then

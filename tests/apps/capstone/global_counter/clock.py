@@ -1,0 +1,47 @@
+"""Tally's clock process: the cleanup, once per CLOCK_PERIOD, however many clocks start.
+
+Each run is recorded under the number of its period (time // period) as a primary key, so a
+restarted clock, or a second one by mistake, never runs a period twice.
+"""
+import os
+import signal
+import sys
+import time
+
+import psycopg
+
+import store
+
+PERIOD = float(os.environ["CLOCK_PERIOD"])
+
+
+def cleanup(period: int) -> None:
+    with store.connect() as db, db.transaction():
+        claimed = db.execute("INSERT INTO cleanup_runs (period, removed) VALUES (%s, 0) "
+                             "ON CONFLICT DO NOTHING", (period,)).rowcount
+        if not claimed:
+            return
+        gone = db.execute("DELETE FROM uploads WHERE deleted RETURNING id").fetchall()
+        for (upload_id,) in gone:
+            store.s3.delete_object(Bucket=store.BUCKET, Key=store.object_key(upload_id))
+        db.execute("UPDATE cleanup_runs SET removed = %s WHERE period = %s", (len(gone), period))
+
+
+def main() -> None:
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
+    store.create_schema()
+    if "--once" in sys.argv[1:]:  # one run for an outside scheduler (a CronJob), then exit
+        cleanup(int(time.time() // PERIOD))
+        return
+    while True:
+        now = time.time()
+        period = int(now // PERIOD)
+        try:
+            cleanup(period)
+        except (psycopg.OperationalError, OSError):
+            pass  # try again at the next period
+        time.sleep((period + 1) * PERIOD - time.time() + 0.01)
+
+
+if __name__ == "__main__":
+    main()

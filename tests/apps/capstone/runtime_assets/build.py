@@ -1,0 +1,1 @@
+"""Nothing to build: the web process compiles its stylesheet when first asked."""
