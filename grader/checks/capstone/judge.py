@@ -9,7 +9,8 @@ from __future__ import annotations
 import time
 
 from ..base import Verdict
-from ..sessions.visit import me
+from ..feedback import ContractError
+from ..sessions.visit import login, me
 from . import storage
 from .run import AFTERMATH, PERIOD, TTL, Run
 from .waits import DONE_WITHIN, pause, settled
@@ -62,7 +63,7 @@ def _failures(run: Run) -> list[str]:
     shown = "\n".join(f"    at {call.at:.1f} s, {call.user}: {call.response.describe()[:140]}"
                       for call in outside[:MAX_LISTED])
     first = outside[0]
-    return [f"{len(outside)} requests failed while no fault was happening (the nearest before: "
+    return [f"{plural(len(outside), 'request')} failed while no fault was happening (the nearest before: "
             f"{_fault_name(run.nearest(first.at))}):\n{shown}\n    After a fault is over the app must "
             "answer again by itself: reconnect to a service that restarted (a connection per request, "
             "or a client that retries), and keep nothing a request needs in a process that may be gone."]
@@ -77,7 +78,7 @@ def _uploads(run: Run) -> list[str]:
         return [f"The grader could not read the bucket: {error}."]
     for item in run.accepted:
         left = max(0.5, deadline - time.monotonic())
-        record, seen = settled(run.scenario, item.user, item.upload_id, within=left)
+        record, seen = _settled(run, item, left)
         copies = [key for key, body in held.items() if body == item.sheet.data]
         if record is None:
             problems.append(f"upload {item.upload_id!r} ({item.sheet.name}, accepted with 202) is gone: 404.")
@@ -101,12 +102,33 @@ def _uploads(run: Run) -> list[str]:
             break
     if not problems:
         return []
-    return [f"{len(problems)} problems with the uploads:\n" + "\n".join("    " + text for text in problems)]
+    return [f"{plural(len(problems), 'problem')} with the uploads:\n" + "\n".join("    " + text for text in problems)]
+
+
+def _settled(run: Run, item, within: float):
+    """The upload's last record, as :func:`.waits.settled`; a user whose session lapsed while the
+    grader waited (SESSION_TTL is short here) logs in again, as a person would."""
+    try:
+        return settled(run.scenario, item.user, item.upload_id, within=within)
+    except ContractError as broken:
+        if broken.response.status != 401:
+            raise
+        login(run.scenario, item.user)
+        return settled(run.scenario, item.user, item.upload_id, within=max(within, 0.5))
 
 
 def _worker_fault(run: Run):
-    kinds = ("crash_worker", "scale_down", "config", "deploy", "restart_redis")
-    return next((event for event in run.events if event.kind in kinds), None)
+    """The fault most likely to have left an upload unfinished: a worker killed outright first (a
+    worker asked to stop can finish or give back its upload), then the ones that stop workers."""
+    for kind in ("crash_worker", "scale_down", "config", "deploy", "restart_redis"):
+        for event in run.events:
+            if event.kind == kind:
+                return event
+    return None
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")
 
 
 def _sessions(run: Run, idle, idle_since: float) -> list[str]:
@@ -148,7 +170,7 @@ def _assets(run: Run) -> list[str]:
     if not bad:
         return []
     at, href, styles = bad[0]
-    return [f"{len(bad)} pages named a stylesheet that their own process did not serve, the first at {at:.1f} s: {href} "
+    return [f"{plural(len(bad), 'page')} named a stylesheet that their own process did not serve, the first at {at:.1f} s: {href} "
             f"-> {styles.describe()[:120]} (nearest fault: {_fault_name(run.nearest(at))}). The process that "
             "served the page did not serve the stylesheet it named: each release must carry its assets, "
             "built once by build.py, not made or renamed while it runs."]
@@ -176,7 +198,7 @@ def _timeline(run: Run) -> str:
     for event in run.events:
         failed = [call for call in run.calls if call.response.status is None or (call.response.status or 0) >= 500]
         during = [call for call in failed if event.at - 0.2 <= call.at <= event.end + AFTERMATH]
-        note = f"; {len(during)} requests failed meanwhile" if during else ""
+        note = f"; {plural(len(during), 'request')} failed meanwhile" if during else ""
         error = f" [{event.error}]" if event.error else ""
         lines.append(f"    {event.at:5.1f}-{event.end:5.1f} s  {event.what}{error}{note}")
     return "\n".join(lines)
