@@ -20,7 +20,7 @@ TINY = {
     "bench_sessions.py": (["--runs", "1"], ROW),
     "bench_scratch.py": (["--runs", "1", "--mix-runs", "1"], ROW),
     "bench_jobs.py": (["--runs", "1", "--stability-runs", "1"], ROW),
-    "bench_capstone.py": (["--runs", "1", "--seeds", "1"], ROW),
+    "bench_capstone.py": (["--runs", "1", "--seeds", "0", "--checks", "contract"], ROW),
     "bench_classroom.py": (["--sizes", "2"], CLASS_ROW),
     "bench_binder.py": (["--lessons", "00.00", "--check", "hits", "--cpus", "1"], BINDER_ROW),
 }

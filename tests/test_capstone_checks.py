@@ -92,7 +92,7 @@ def test_uploads_on_local_disk_are_missing_on_the_other_web_process(reports):
 
 def test_a_count_in_a_global_is_one_count_per_process(reports):
     feedback = failed(reports, "global_counter", "counter")
-    assert "after 91 visits it should say 91" in feedback
+    assert "after 91 more visits it should say 92" in feedback
     assert "one count per process" in feedback
 
 
@@ -116,13 +116,20 @@ def test_totals_computed_in_the_request_are_caught_with_no_worker_running(report
 def test_an_upload_taken_for_good_before_its_totals_are_stored_is_lost_under_chaos(reports):
     assert reports["ack_first"].result("uploads").passed  # no fault, no loss: only chaos finds it
     feedback = failed(reports, "ack_first", "chaos")
-    assert "a worker process killed (SIGKILL) in the middle of an upload" in feedback
+    assert "every worker process killed (SIGKILL) in the middle of an upload" in feedback
     assert re.search(r"upload '\w+' \(\S+\.csv\) ended 'running'", feedback)
     assert "acknowledge it only after the result is stored" in feedback
 
 
 def test_tables_created_by_every_process_at_once_race_each_other(reports):
-    feedback = failed(reports, "schema_race", "chaos")
-    assert "restarted its 6 processes at once" in feedback and "(6 of them were waiting to)" in feedback
-    assert "Every process created the tables when it started, and two of them did it at once" in feedback
-    assert "UniqueViolation" in feedback and "pg_advisory_xact_lock" in feedback
+    result = reports["schema_race"].result("chaos")
+    feedback = result.feedback
+    assert "UniqueViolation" in feedback, reports["schema_race"].to_text()
+    if result.status == "could not grade":  # the race struck unaided, when the chaos formation first booted
+        assert "exited with exit code 1 as soon as it started" in feedback
+        assert "create_schema" in feedback
+    else:  # the grader's barrier made it strike, as it does whenever the first boot was lucky
+        assert result.status == "failed"
+        assert "restarted its 6 processes at once" in feedback and "(6 of them were waiting to)" in feedback
+        assert "Every process created the tables when it started, and two of them did it at once" in feedback
+        assert "pg_advisory_xact_lock" in feedback

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 
 from ...platform.http import Raw, form_file
 from ...platform.worker import BootFailed
@@ -56,8 +57,7 @@ def _apply(run: Run, planned: Planned, cluster, platform) -> None:
     elif kind == "crash_web":
         cluster.crash(_pick(cluster, "web", planned.target))
     elif kind == "crash_worker":
-        _busy_worker_wait(run)
-        cluster.crash(_pick(cluster, "worker", planned.target))
+        _kill_busy_workers(run)
     elif kind == "crash_clock":
         cluster.crash("clock.1")
     elif kind == "deploy":
@@ -81,13 +81,21 @@ def _apply(run: Run, planned: Planned, cluster, platform) -> None:
         platform.restart_redis()
 
 
-def _busy_worker_wait(run: Run) -> None:
-    """Upload just before the crash, so that a worker is in the middle of an upload when it dies."""
+def _kill_busy_workers(run: Run) -> None:
+    """Upload, give a worker a moment to take it, then SIGKILL every worker process at the same
+    moment: whichever took the upload dies in the middle of it (``summarize`` takes 0.3 s)."""
     with run.lock:
         users = list(run.users)
     if users:
         _upload(run, users[0], sheet(run.rng_for("crash"), f"crash-{len(run.accepted)}"))
-        pause(0.1)
+        pause(0.15)
+    cluster = run.cluster
+    names = [name for name, worker in list(cluster.workers.items()) if worker.kind == "worker"]
+    threads = [threading.Thread(target=cluster.crash, args=(name,), daemon=True) for name in names]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=cluster.boot_timeout + 5)
 
 
 def _upload(run: Run, user: Visitor, one: Sheet) -> None:
@@ -199,13 +207,21 @@ def _start_together(run: Run) -> Verdict | None:
             "table and both created it, so one failed (PostgreSQL reports a duplicate key in its catalog, "
             "pg_type_typname_nsp_index, or 'already exists'). A platform starts all of a formation's "
             "processes together after every deploy; on a laptop, with one process, this never shows.",
-            "Create the schema in one place (a release phase or a one-off command), or serialise it: in "
-            "one transaction, take SELECT pg_advisory_xact_lock(<a number of your own>) first, then "
-            "CREATE TABLE IF NOT EXISTS ...",
+            "Serialise the schema's creation: in one transaction, take SELECT pg_advisory_xact_lock(<a "
+            "number of your own>) first, then CREATE TABLE IF NOT EXISTS ...; the lock is released when "
+            "the transaction ends.",
             [incarnation]))
     finally:
         barrier.close()
     return None
+
+
+def _visits_now(run: Run) -> int | None:
+    """The count before the traffic (POST /visits adds one: it is counted as the base)."""
+    response = run.cluster.post("/visits")
+    data = response.json()
+    count = data.get("visits") if response.status == 200 and isinstance(data, dict) else None
+    return count if isinstance(count, int) and not isinstance(count, bool) else None
 
 
 def chaos(scenario: Scenario) -> Verdict:
@@ -219,8 +235,10 @@ def chaos(scenario: Scenario) -> Verdict:
     for person in people:
         login(scenario, person)
     run.users = active
-    idle_since = run.now()
+    run.visits_base = _visits_now(run)
     runs_before = cleanups_now(run)
+    run.start = time.monotonic()  # the run's time, the faults' schedule and the clock's periods start here
+    idle_since = run.now()
     schedule = plan(seed)
     threads = [threading.Thread(target=_faults, args=(run, schedule), name="factor-six-chaos-faults", daemon=True)]
     threads += [threading.Thread(target=_traffic, args=(run, person, random.Random(f"{seed}-{index}")),

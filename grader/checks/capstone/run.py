@@ -52,6 +52,7 @@ class Run:
         self.calls: list[Call] = []
         self.accepted: list[Accepted] = []
         self.visits_ok = 0
+        self.visits_base: int | None = None  # the count just before the traffic
         self.visits_unsure = 0
         self.logged_out: list[tuple[float, str, object, float]] = []  # (at, user, response, idle for)
         self.pages: list[tuple[float, str, object]] = []  # (at, href, the stylesheet's response)

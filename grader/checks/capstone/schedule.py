@@ -16,7 +16,7 @@ FIRST, LAST = 1.0, SPAN - 3.0  # no fault before the users are logged in, none i
 KINDS = {
     "restart_web": "a web process restarted (SIGTERM, a fresh one started at once)",
     "crash_web": "a web process killed (SIGKILL) and started again",
-    "crash_worker": "a worker process killed (SIGKILL) in the middle of an upload",
+    "crash_worker": "every worker process killed (SIGKILL) in the middle of an upload",
     "crash_clock": "the clock process killed (SIGKILL) and started again",
     "deploy": "a new release rolled out, one process at a time (its stylesheet changed)",
     "config": "a config var changed, which restarts every process",
