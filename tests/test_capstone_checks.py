@@ -133,3 +133,33 @@ def test_tables_created_by_every_process_at_once_race_each_other(reports):
         assert "restarted its 6 processes at once" in feedback and "(6 of them were waiting to)" in feedback
         assert "Every process created the tables when it started, and two of them did it at once" in feedback
         assert "pg_advisory_xact_lock" in feedback
+
+
+def test_the_chaos_timeline_draws_every_fault_and_every_failed_request_and_reaches_the_report():
+    import xml.etree.ElementTree as ET
+    from types import SimpleNamespace
+
+    from grader.checks.base import CheckResult
+    from grader.checks.capstone.picture import timeline
+    from grader.checks.capstone.run import Call, Event, Run
+    from grader.grading.report import Report
+
+    run = Run(SimpleNamespace(cluster=None, seed=0))
+    run.events = [Event(1.0, 1.4, "crash_web", "a web process killed <&> started again"),
+                  Event(3.0, 5.0, "slow_store", "the network to Redis slowed", error="BootFailed: web.2")]
+    answer = lambda status: SimpleNamespace(status=status)  # noqa: E731
+    run.calls = [Call(0.5, "ada", "visit", answer(200)), Call(1.2, "ada", "me", answer(None)),
+                 Call(4.0, "ada", "page", answer(502)), Call(6.0, "ada", "visit", answer(200))]
+    svg = ET.fromstring(timeline(run))
+    ns = "{http://www.w3.org/2000/svg}"
+    assert [rect.get("fill") for rect in svg.iter(f"{ns}rect")] == ["#8c6bb1", "#c0392b"]
+    labels = [text.text for text in svg.iter(f"{ns}text")]
+    assert "1.0 s: a web process killed <&> started again" in labels
+    assert "3.0 s: the network to Redis slowed [BootFailed: web.2]" in labels
+    ticks = [line.get("stroke") for line in svg.iter(f"{ns}line") if line.get("y1") == line.get("y1") and
+             line.get("x1") == line.get("x2") and float(line.get("y2")) - float(line.get("y1")) > 10]
+    assert ticks.count("#c0392b") == 2 and ticks.count("#9aa5b1") == 2
+    result = CheckResult("chaos", "Every fault at once", "failed", 0, 4, "What broke: ...", True, timeline(run))
+    html = Report("capstone", "app", 0, [result])._repr_html_()
+    assert "<svg" in html and "a web process killed &lt;&amp;&gt; started again" in html
+    assert "svg" not in Report("capstone", "app", 0, [result]).to_text()

@@ -21,6 +21,7 @@ class Inconclusive(Exception):
 class Verdict:
     passed: bool
     feedback: str
+    figure: str = ""  # an SVG picture of what happened, for notebooks (the chaos check's timeline)
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class CheckResult:
     max_points: int
     feedback: str
     hidden: bool = False
+    figure: str = field(default="", repr=False)  # SVG shown under the feedback in a notebook's report
 
     @property
     def passed(self) -> bool:

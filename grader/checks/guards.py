@@ -13,6 +13,8 @@ saw, and one that went past its quota only carries a note, as Heroku's R14 is a 
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..platform.events import Connection, FileAccess
 from ..harness.local_state import SharedState, shared_state
 from ..harness.attached import StrayConnection, stray_connections
@@ -32,15 +34,15 @@ def review(scenario: Scenario, verdict: Verdict) -> Verdict:
         problems = [stray_feedback(stray, cluster.env)] if stray else []
         problems += [shared_disk_feedback(found) for found in shared]
         if problems:
-            return Verdict(False, "\n\n".join(problems))
+            return replace(verdict, passed=False, feedback="\n\n".join(problems))
         over = over_quota(cluster)
-        return Verdict(True, "\n\n".join([verdict.feedback, quota_note(over)])) if over else verdict
+        return replace(verdict, feedback="\n\n".join([verdict.feedback, quota_note(over)])) if over else verdict
     # A failed check keeps its own feedback; a stray address comes first, as the likelier cause
     # (a refused connection shows up as a 500), and shared files the feedback does not name follow.
     parts = [stray_feedback(stray, cluster.env)] if stray else []
     parts.append(verdict.feedback)
     parts += [shared_disk_feedback(found) for found in shared if found.path not in verdict.feedback]
-    return Verdict(False, "\n\n".join(parts))
+    return replace(verdict, passed=False, feedback="\n\n".join(parts))
 
 
 def shared_disk_feedback(found: SharedState) -> str:

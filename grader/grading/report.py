@@ -131,8 +131,20 @@ class Report:
                 for result in section.results:
                     _result_row(body, result).text = "Not graded: the reason is above."
             else:
-                _pre(_result_row(body, section), section.feedback)
+                what = _result_row(body, section)
+                _pre(what, section.feedback)
+                if section.figure:  # the grader's own SVG (the chaos timeline), never the app's text
+                    what.append(_inline_svg(section.figure))
         return ET.tostring(root, encoding="unicode", method="html")
+
+
+def _inline_svg(text: str) -> ET.Element:
+    """An SVG document as an element of the HTML table: HTML knows <svg> by its name, so the
+    namespace ElementTree would spell out as a prefix (<ns0:svg>, which no browser draws) goes."""
+    figure = ET.fromstring(text)
+    for element in figure.iter():
+        element.tag = element.tag.rpartition("}")[2]
+    return figure
 
 
 def _check_line(result: CheckResult) -> str:

@@ -147,11 +147,11 @@ def _run_one(check: Check, scenario: Scenario, budget: float) -> CheckResult:
         return _result(check, NOT_GRADED, 0, not_graded)
     verdict = guards.review(scenario, verdict)
     return _result(check, PASSED if verdict.passed else FAILED, check.points if verdict.passed else 0,
-                   verdict.feedback)
+                   verdict.feedback, verdict.figure)
 
 
-def _result(check: Check, status: str, points: float, feedback: str) -> CheckResult:
-    return CheckResult(check.name, check.title, status, points, check.points, feedback, check.hidden)
+def _result(check: Check, status: str, points: float, feedback: str, figure: str = "") -> CheckResult:
+    return CheckResult(check.name, check.title, status, points, check.points, feedback, check.hidden, figure)
 
 
 def too_slow(cluster, budget: float) -> str:

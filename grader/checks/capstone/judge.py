@@ -11,7 +11,7 @@ import time
 from ..base import Verdict
 from ..feedback import ContractError
 from ..sessions.visit import login, me
-from . import storage
+from . import picture, storage
 from .run import AFTERMATH, PERIOD, TTL, Run
 from .waits import DONE_WITHIN, pause, settled
 
@@ -36,11 +36,12 @@ def judge(run: Run, idle, idle_since: float, runs_before) -> Verdict:
     timeline = _timeline(run)
     summary = (f"The grader ran 3 users' traffic for {run.now():.0f} s ({len(run.calls)} requests, "
                f"{len(run.accepted)} uploads accepted) while these faults happened:\n{timeline}")
+    figure = picture.timeline(run)
     if not broken:
         return Verdict(True, f"Every invariant held through {len(run.events)} faults: {len(run.calls)} "
-                             f"requests, {len(run.accepted)} uploads, {run.visits_ok} visits.")
+                             f"requests, {len(run.accepted)} uploads, {run.visits_ok} visits.", figure)
     rules = "\n".join(f"{index}. {text}" for index, text in enumerate(broken, 1))
-    return Verdict(False, f"{summary}\n\nWhat broke:\n{rules}")
+    return Verdict(False, f"{summary}\n\nWhat broke:\n{rules}", figure)
 
 
 def _stderr(incarnation) -> str:
