@@ -42,7 +42,7 @@ WRONG = {  # app -> the checks it is graded on (None: all of them)
     "global_lock": ["parallel", "crash"],
     "lock_after_running": ["parallel"],
 }
-OVERLAP_RETRIES = 3  # extra runs of sigterm on the per-DYNO app, alone, should the first one miss the race
+OVERLAP_RETRIES = 5  # extra runs of sigterm on the per-DYNO app, alone, should the first one miss the race
 SERIAL_RUNS = 3  # per serialised app here; benchmarks/bench_jobs.py runs 20 (and reports the margins)
 
 
@@ -163,8 +163,11 @@ def test_a_processing_list_named_after_dyno_survives_a_crash_but_not_a_restart_t
     # The bug shows only if the fresh worker.1 starts before the old one finishes the job in hand; on
     # a machine loaded by the four gradings of this module's fixture the old one sometimes wins (seen
     # in CI), so the check is run again alone, up to OVERLAP_RETRIES times: it must catch it once.
+    # A loaded machine can also fail it another way (the old worker over its grace period), which is
+    # a true verdict but not the one under test here: that counts as a miss too.
+    overlap = "the fresh process took the job that a live process was running, and both ran it at once"
     for _ in range(OVERLAP_RETRIES):
-        if sigterm.status == "failed":
+        if sigterm.status == "failed" and overlap in sigterm.feedback:
             break
         report = grade("jobs", APPS / "per_dyno_list", ["sigterm"])
         sigterm = report.result("sigterm")
