@@ -25,6 +25,7 @@ from .waits import DONE_WITHIN, pause, settled
 
 TTL = 2  # SESSION_TTL the session checks give the app
 PERIOD = 1.0  # CLOCK_PERIOD the clock checks give the app
+WORK_SECONDS = 0.3  # how long summarize takes (tally.py's WORK_SECONDS, part of the contract)
 REMOVED_WITHIN = 2 * PERIOD + 3.0  # seconds a deleted upload's object may stay in the bucket
 LONG_TTL = 60  # SESSION_TTL of the checks that restart processes, which takes seconds on a busy machine
 SHORT = {"SESSION_TTL": str(TTL), "CLOCK_PERIOD": str(PERIOD)}
@@ -69,12 +70,12 @@ def contract(scenario: Scenario) -> Verdict:
 def _answers_at_once(scenario: Scenario, visitor, one) -> Verdict:
     """With no worker process running, an upload must stay queued: the web process does not compute it."""
     upload_id, response = upload(scenario, visitor, one)
-    pause(tally_seconds() * 2)
+    pause(2 * WORK_SECONDS)
     record, later = status(scenario, visitor, upload_id)
     if record is None or record["status"] != "queued":
         return Verdict(False, explain(
             f"The grader ran the app with no worker process and uploaded {one.name} (POST took "
-            f"{response.latency:.2f} s), then read its status {tally_seconds() * 2:g} s later.",
+            f"{response.latency:.2f} s), then read its status {2 * WORK_SECONDS:g} s later.",
             f"{later.describe()}: with no worker to run it, it should still say 'queued'.",
             "So the web process computed the totals itself, in the request or in a thread. A web process "
             "must answer at once; slow work there holds up every request behind it and dies with the "
@@ -83,10 +84,6 @@ def _answers_at_once(scenario: Scenario, visitor, one) -> Verdict:
             "worker.py compute summarize(data)."))
     return Verdict(True, "Bad logins got 400, every login route 401 without a session, an unknown upload "
                          "404, an upload without a file 400; with no worker, an upload stayed queued.")
-
-
-def tally_seconds() -> float:
-    return 0.3  # how long summarize takes (tally.py's WORK_SECONDS, part of the contract)
 
 
 def sessions(scenario: Scenario) -> Verdict:
