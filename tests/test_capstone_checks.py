@@ -130,7 +130,9 @@ def test_tables_created_by_every_process_at_once_race_each_other(reports):
         assert "create_schema" in feedback
     else:  # the grader's barrier made it strike, as it does whenever the first boot was lucky
         assert result.status == "failed"
-        assert "restarted its 6 processes at once" in feedback and "(6 of them were waiting to)" in feedback
+        assert "restarted its 6 processes at once" in feedback
+        waiting = re.search(r"\((\d) of them were waiting to\)", feedback)  # all 6, unless some booted late
+        assert waiting and int(waiting.group(1)) >= 2, feedback
         assert "Every process created the tables when it started, and two of them did it at once" in feedback
         assert "pg_advisory_xact_lock" in feedback
 

@@ -17,7 +17,7 @@ from flask import Flask, session
 
 from grader.checks.sessions import cookies
 from grader.checks.sessions.expiry import GRACE, TTL
-from grader.grading import grade
+from settled import grade_settled
 from grader.platform.platform import SESSION_TTL, Platform
 from grader.platform.source import load
 
@@ -50,7 +50,7 @@ def reports():
     """{(app, seed): Report} for the reference on every seed and every other app on seed 0."""
     runs = [(REFERENCE, seed) for seed in SEEDS] + [(app, 0) for app in (*RIGHT, *FAILS)]
     with ThreadPoolExecutor(GRADING_AT_ONCE) as pool:
-        graded = pool.map(lambda run: grade("sessions", APPS / run[0], seed=run[1]), runs)
+        graded = pool.map(lambda run: grade_settled("sessions", APPS / run[0], seed=run[1]), runs)
         return dict(zip(runs, graded))
 
 
