@@ -1,5 +1,7 @@
 """Write the learner copies: what ``nbgrader generate_assignment`` releases, for every exercise, into
-``practice/<exercise>/<exercise>.ipynb``, where the lessons link them.
+``practice/<exercise>/<exercise>.ipynb``, where the lessons link them. The Greek edition of an
+exercise is the assignment ``<exercise>-el`` (the same notebook name, in Greek), released into
+``practice/el/<exercise>/<exercise>.ipynb`` for the Greek lessons.
 
 A self-study learner opens those and never runs an instructor's command; the solutions stay in
 ``exercises/source/``. Run this after changing an exercise's source notebook, from any folder::
@@ -25,9 +27,22 @@ sys.path.insert(0, str(ROOT))
 
 from grader.checks.registry import REGISTRY, written_by_notebooks  # noqa: E402
 
+EDITIONS = (("", ""), ("el", "-el"))  # (folder under practice/, suffix of the assignment's name)
 
-def generate(target: Path) -> dict[str, bytes]:
-    """Release every exercise in a copy of the course under ``target``; notebook name -> its bytes."""
+
+def assignments() -> list[tuple[str, str, Path]]:
+    """(assignment, notebook, learner copy) for every exercise in every edition that has a source."""
+    found = []
+    for folder, suffix in EDITIONS:
+        for exercise in REGISTRY:
+            if (COURSE / "source" / f"{exercise.name}{suffix}" / exercise.notebook).is_file():
+                found.append((f"{exercise.name}{suffix}", exercise.notebook,
+                              PRACTICE / folder / exercise.name / exercise.notebook))
+    return found
+
+
+def generate(target: Path) -> dict[Path, bytes]:
+    """Release every assignment in a copy of the course under ``target``; learner copy -> its bytes."""
     from nbgrader.apps import NbGraderAPI
     from traitlets.config.loader import PyFileConfigLoader
     course = target / "course"
@@ -39,11 +54,11 @@ def generate(target: Path) -> dict[str, bytes]:
     config.CourseDirectory.root = str(course)
     api = NbGraderAPI(config=config)
     released = {}
-    for exercise in REGISTRY:
-        result = api.generate_assignment(exercise.name, force=True)
+    for assignment, notebook, copy in assignments():
+        result = api.generate_assignment(assignment, force=True)
         if not result["success"]:
-            raise RuntimeError(f"nbgrader could not release {exercise.name}: {result.get('error')}")
-        released[exercise.name] = (course / "release" / exercise.name / exercise.notebook).read_bytes()
+            raise RuntimeError(f"nbgrader could not release {assignment}: {result.get('error')}")
+        released[copy] = (course / "release" / assignment / notebook).read_bytes()
     return released
 
 
@@ -54,8 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="factor-six-release-") as folder:
         released = generate(Path(folder))
     stale = []
-    for name, data in released.items():
-        copy = PRACTICE / name / f"{name}.ipynb"
+    for copy, data in released.items():
         if copy.is_file() and copy.read_bytes() == data:
             continue
         stale.append(str(copy.relative_to(ROOT)))

@@ -7,16 +7,20 @@ from __future__ import annotations
 __all__ = ["check", "assert_check", "launch", "start", "dashboard", "workspace", "Client"]
 
 
-def check(exercise: str, path=".", *names: str, seed: int = 0, **options):
-    """Grade ``path`` (an app folder or a notebook) on some or all checks of ``exercise``; a Report."""
+def check(exercise: str, path=".", *names: str, seed: int = 0, lang: str | None = None, **options):
+    """Grade ``path`` (an app folder or a notebook) on some or all checks of ``exercise``; a Report.
+
+    The report speaks ``lang`` ("en" or "el"; by default the language the locale variables name);
+    ``report.to_text("el")`` renders the same results in another language without grading again.
+    """
     from .grading import grade
-    return grade(exercise, path, names or None, seed=seed, **options)
+    return grade(exercise, path, names or None, seed=seed, **options).in_language(lang)
 
 
-def assert_check(exercise: str, name: str, path=".", seed: int = 0, **options):
+def assert_check(exercise: str, name: str, path=".", seed: int = 0, lang: str | None = None, **options):
     """Run one check (for nbgrader test cells): raise AssertionError carrying its feedback if it fails."""
     from .grading import assert_passes
-    return assert_passes(exercise, name, path, seed=seed, **options)
+    return assert_passes(exercise, name, path, seed=seed, lang=lang, **options)
 
 
 def launch(path=".", workers: int = 3, **options):

@@ -7,8 +7,8 @@ Each entry names packages or modules; a module belongs to the longest name that 
 from __future__ import annotations
 
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    # what every layer may raise, and this declaration
-    ("foundation", ("grader.errors", "grader.layers")),
+    # what every layer may raise, the languages it speaks, and this declaration
+    ("foundation", ("grader.errors", "grader.layers", "grader.i18n")),
     # the platform a learner's app runs on: source, release, services, fork server, workers,
     # cluster, routing, and the events its processes report
     ("platform", ("grader.platform",)),

@@ -78,12 +78,15 @@ class Run:
 def execute(name: str, work: Path) -> Run:
     """Run ``course/name`` top to bottom in a copy of the course under ``work``."""
     before = sorted(os.listdir(COURSE))
+    before_el = sorted(os.listdir(COURSE / "el"))
     course = work / "course"
     shutil.copytree(COURSE, course, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
-    notebook = nbformat.read(course / name, as_version=4)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    path = course / name  # a lesson of the Greek edition is el/NAME, and runs in el/ as JupyterLab runs it
+    notebook = nbformat.read(path, as_version=4)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+           "JPY_SESSION_NAME": str(path)}  # what jupyter_server tells a kernel: the grader reads its language
     client = NotebookClient(notebook, kernel_manager_class=unix_socket_kernels(work), kernel_name="python3",
-                            timeout=CELL_TIMEOUT, allow_errors=True, resources={"metadata": {"path": str(course)}})
+                            timeout=CELL_TIMEOUT, allow_errors=True, resources={"metadata": {"path": str(path.parent)}})
     started = time.monotonic()
     client.execute(env=env)
     seconds = time.monotonic() - started
@@ -91,7 +94,7 @@ def execute(name: str, work: Path) -> Run:
               for index, cell in enumerate(notebook.cells) if cell.cell_type == "code"
               for output in cell.outputs if output.output_type == "error"]
     errors += [f"process {pid} ({command}) outlived the kernel" for pid, command in survivors(course)]
-    if sorted(os.listdir(COURSE)) != before:
+    if sorted(os.listdir(COURSE)) != before or sorted(os.listdir(COURSE / "el")) != before_el:
         errors.append(f"{name} wrote files into course/ instead of its working copy")
     print(f"{name} ran in {seconds:.1f} s")
     return Run(name, notebook, errors, seconds)

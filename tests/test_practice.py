@@ -37,13 +37,26 @@ def released(tmp_path_factory) -> dict[str, bytes]:
 def test_each_learner_copy_is_what_nbgrader_releases_and_its_lesson_links_it(name, released):
     copy_path = ROOT / "practice" / name / f"{name}.ipynb"
     assert copy_path.is_file(), f"run python3 exercises/make_learner_copies.py to write {copy_path}"
-    assert committed(copy_path) == released[name], (
+    assert committed(copy_path) == released[copy_path], (
         f"practice/{name}/{name}.ipynb is not what nbgrader releases from exercises/source/{name}: "
         "run python3 exercises/make_learner_copies.py and commit the result")
-    text = released[name].decode()
+    text = released[copy_path].decode()
     assert "BEGIN SOLUTION" not in text and "BEGIN HIDDEN TESTS" not in text
     lesson = next(entry.lesson for entry in REGISTRY if entry.name == name)
     assert f"](../practice/{name}/{name}.ipynb)" in (ROOT / "course" / lesson).read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", [entry.name for entry in REGISTRY])
+def test_each_greek_learner_copy_is_what_nbgrader_releases_of_the_greek_assignment(name, released):
+    entry = next(item for item in REGISTRY if item.name == name)
+    copy_path = ROOT / "practice" / "el" / name / entry.notebook
+    assert copy_path in released, f"exercises/source/{name}-el/{entry.notebook} was not released"
+    assert committed(copy_path) == released[copy_path], (
+        f"practice/el/{name}/{entry.notebook} is not what nbgrader releases from exercises/source/{name}-el: "
+        "run python3 exercises/make_learner_copies.py and commit the result")
+    text = released[copy_path].decode()
+    assert "BEGIN SOLUTION" not in text and "BEGIN HIDDEN TESTS" not in text
+    assert json.loads(text)["metadata"]["factor_six"]["lang"] == "el"
 
 
 def test_the_source_folder_says_it_holds_the_solutions():

@@ -4,6 +4,7 @@ from __future__ import annotations
 import ipywidgets as widgets
 
 from ..harness.faults import BURST_CONCURRENCY
+from ..i18n import N_, _, translate
 from ..platform.routing import POLICIES
 
 METHODS = ("GET", "POST", "PUT", "DELETE")
@@ -19,28 +20,36 @@ def _button(description: str, tooltip: str) -> widgets.Button:
 
 
 class Controls:
-    """Every input and button; ``sync`` follows the cluster (its worker names, web count, routing)."""
+    """Every input and button, labelled in ``lang``; ``sync`` follows the cluster (its worker names,
+    web count, routing)."""
 
-    def __init__(self, cluster, path: str, key: str | None, method: str):
+    def __init__(self, cluster, path: str, key: str | None, method: str, lang: str = "en"):
+        def say(text: str) -> str:
+            return translate(text, lang)
+
         self.method = widgets.Dropdown(options=METHODS, value=method, layout=NARROW)
-        self.path = widgets.Text(value=path, description="path", layout=widgets.Layout(width="16em"))
-        self.key = widgets.Text(value=key or "", description="chart key", placeholder="whole answer",
-                                layout=widgets.Layout(width="16em"))
-        self.send = _button("send", "send one request to the worker the router picks")
+        self.path = widgets.Text(value=path, description=say(N_("path")), layout=widgets.Layout(width="16em"))
+        self.key = widgets.Text(value=key or "", description=say(N_("chart key")),
+                                placeholder=say(N_("whole answer")), layout=widgets.Layout(width="16em"))
+        self.send = _button(say(N_("send")), say(N_("send one request to the worker the router picks")))
         self.worker = widgets.Dropdown(options=list(cluster.workers), layout=NARROW)
-        self.restart = _button("restart", "SIGTERM this worker, as a deploy does, and boot a fresh one")
-        self.crash = _button("crash", "SIGKILL this worker, as running out of memory does")
-        self.restart_all = _button("restart all", "restart every worker at once, as a new release does")
+        self.restart = _button(say(N_("restart")),
+                               say(N_("SIGTERM this worker, as a deploy does, and boot a fresh one")))
+        self.crash = _button(say(N_("crash")), say(N_("SIGKILL this worker, as running out of memory does")))
+        self.restart_all = _button(say(N_("restart all")),
+                                   say(N_("restart every worker at once, as a new release does")))
         self.web_count = widgets.BoundedIntText(value=len(cluster.serving()), min=0, max=MAX_WEB,
                                                 description="web", style=SHORT_LABEL,
                                                 layout=widgets.Layout(width="9em"))
-        self.scale = _button("scale", "start or stop web workers until this many run")
+        self.scale = _button(say(N_("scale")), say(N_("start or stop web workers until this many run")))
         self.burst_size = widgets.BoundedIntText(value=BURST_SIZE, min=1, max=MAX_BURST,
-                                                 description="burst", style=SHORT_LABEL,
+                                                 description=say(N_("burst")), style=SHORT_LABEL,
                                                  layout=widgets.Layout(width="9em"))
-        self.burst = _button("send burst", f"send this many requests at once, from {BURST_CONCURRENCY} clients")
+        self.burst = _button(say(N_("send burst")),
+                             _("send this many requests at once, from {clients} clients",
+                               clients=BURST_CONCURRENCY).render(lang))
         self.policy = widgets.Dropdown(options=POLICIES, value=cluster.router.policy,
-                                       description="routing", layout=widgets.Layout(width="16em"))
+                                       description=say(N_("routing")), layout=widgets.Layout(width="16em"))
         self.following = False  # True while sync sets values, so observers can tell it from a person
 
     @property

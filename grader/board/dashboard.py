@@ -15,6 +15,7 @@ from typing import Callable
 import ipywidgets as widgets
 
 from ..errors import rendered
+from ..i18n import N_, Message, Text, _, _n, choose, render, translate
 from ..platform.cluster import ClusterStopped
 from ..platform.worker import BootFailed
 from .coalesce import Coalescer
@@ -31,20 +32,23 @@ class Dashboard:
     """A widget over a running cluster; display it (last expression of a cell) to see it.
 
     ``path`` and ``key`` choose the chart (``GET path`` on every worker, the JSON field ``key``);
-    ``method`` is the preset for the send and burst buttons. Models worth reading in tests:
-    ``rows`` (ProcessRow), ``lines`` (LogLine), ``chart.values``, ``message_text``.
+    ``method`` is the preset for the send and burst buttons; ``lang`` the language of its labels and
+    messages ("en" or "el"; by default the one the locale variables name). Models worth reading in
+    tests: ``rows`` (ProcessRow), ``lines`` (LogLine), ``chart.values``, ``message_text``.
     """
 
     def __init__(self, cluster, path: str = "/hits", key: str | None = None, *, method: str = "POST",
-                 lines: int = LOG_LINES, debounce: float = DEBOUNCE):
+                 lines: int = LOG_LINES, debounce: float = DEBOUNCE, lang: str | None = None):
         self.cluster = cluster
+        self.lang = choose(lang)
         self.colour = Colours()
         for name in list(cluster.workers):
             self.colour(name)
-        self.controls = Controls(cluster, path, key, method)
+        self.controls = Controls(cluster, path, key, method, self.lang)
         self.title, self.table, self.log = widgets.Label(), widgets.HTML(), widgets.HTML()
         self.message, self.chart_title, self.chart = widgets.HTML(), widgets.Label(), Bars()
         self.rows, self.lines, self.message_text, self.renders = [], [], "", 0
+        self._chart_heading: Message | None = None  # what the chart's answers answer, once drawn
         self._journal: deque[LogLine] = deque(
             (log_line(response, cluster) for response in list(cluster.log)[-lines:]), maxlen=lines)
         self._lock, self._drawing, self._rendered = threading.Lock(), threading.Lock(), threading.Condition()
@@ -72,7 +76,7 @@ class Dashboard:
             try:
                 self._draw()
             except Exception as error:  # a drawing failure shows here, not in the kernel's log
-                self._say(f"the dashboard could not redraw: {explain(error)}", error=True)
+                self._say(_("the dashboard could not redraw: {error}", error=explain(error, self.lang)), error=True)
         with self._rendered:
             self.renders += 1
             self._rendered.notify_all()
@@ -93,15 +97,17 @@ class Dashboard:
         self.rows = process_rows(cluster, time.monotonic())
         with self._lock:
             self.lines = list(self._journal)
-        self.table.value = table_html(self.rows, self.colour)
-        self.log.value = log_html(self.lines, self.colour)
+        self.table.value = table_html(self.rows, self.colour, self.lang)
+        self.log.value = log_html(self.lines, self.colour, self.lang)
         self.controls.sync(cluster)
         self.title.value = self.headline()
         self._draw_chart()
 
     def _draw_chart(self) -> None:
         path, key = self.controls.path.value, self.controls.key.value or None
-        self.chart_title.value = f"GET {path}" + (f" → {key}" if key else "") + " on each worker:"
+        self._chart_heading = _("GET {path} → {key} on each worker:", path=path, key=key) if key else \
+            _("GET {path} on each worker:", path=path)
+        self.chart_title.value = self._chart_heading.render(self.lang)
         if self.cluster.stopped:
             return  # keep the last answers on show
         try:
@@ -110,39 +116,48 @@ class Dashboard:
             return
         self.chart.show(values, self.colour)
 
-    def headline(self) -> str:
+    def headline(self, lang: str | None = None) -> str:
+        """The title line, in ``lang`` (by default the dashboard's own language)."""
         cluster = self.cluster
         if cluster.stopped:
-            return "stopped: every process of this cluster has been stopped"
-        return f"{len(cluster.serving())} web workers serving, {cluster.router.policy} routing"
+            said = _("stopped: every process of this cluster has been stopped")
+        else:
+            # The English says "workers" whatever the count; other languages may choose the form.
+            count = len(cluster.serving())
+            said = _n("{count} web workers serving, {policy} routing", "{count} web workers serving, {policy} routing",
+                      count, policy=cluster.router.policy)
+        return said.render(lang or self.lang)
 
     # -- buttons -----------------------------------------------------------------------------
     def _wire(self) -> None:
         c = self.controls
-        c.send.on_click(lambda _: self.run(f"sending {c.method.value} {c.path.value}", self._send))
-        c.restart.on_click(lambda _: self.run(f"restarting {c.worker.value}", self._restart))
-        c.crash.on_click(lambda _: self.run(f"crashing {c.worker.value}", self._crash))
-        c.restart_all.on_click(lambda _: self.run("restarting every worker", self._restart_all))
-        c.scale.on_click(lambda _: self.run(f"scaling web to {c.web_count.value}", self._scale))
-        c.burst.on_click(lambda _: self.run(f"sending a burst of {c.burst_size.value}", self._burst))
+        c.send.on_click(lambda _button: self.run(
+            _("sending {method} {path}", method=c.method.value, path=c.path.value), self._send))
+        c.restart.on_click(lambda _button: self.run(_("restarting {worker}", worker=c.worker.value), self._restart))
+        c.crash.on_click(lambda _button: self.run(_("crashing {worker}", worker=c.worker.value), self._crash))
+        c.restart_all.on_click(lambda _button: self.run(_("restarting every worker"), self._restart_all))
+        c.scale.on_click(lambda _button: self.run(_("scaling web to {count}", count=c.web_count.value), self._scale))
+        c.burst.on_click(lambda _button: self.run(
+            _("sending a burst of {count}", count=c.burst_size.value), self._burst))
         c.policy.observe(self._policy_chosen, names="value")
         for text in (c.path, c.key):
             text.continuous_update = False
-            text.observe(lambda _: self._coalescer.poke(), names="value")
+            text.observe(lambda _change: self._coalescer.poke(), names="value")
 
     def run(self, doing: str, action: Callable[[], str]) -> None:
-        """Run one action: say what is happening, then its outcome or its error, then redraw."""
-        self._say(f"{doing} ...", error=False)
+        """Run one action: say what is happening, then its outcome or its error, then redraw.
+        ``doing`` and the action's outcome are messages (grader.i18n), said in the dashboard's language."""
+        self._say(Text((doing, "..."), " "), error=False)
         try:
             outcome, failed = action(), False
         except Exception as error:  # shown in the widget, never only in the kernel's log
-            outcome, failed = explain(error), True
+            outcome, failed = explain(error, self.lang), True
         self._say(outcome, error=failed)
         self.render()
 
     def _say(self, text: str, error: bool) -> None:
-        self.message_text = text
-        self.message.value = message_html(text, error)
+        self.message_text = render(text, self.lang)
+        self.message.value = message_html(self.message_text, error)
 
     def _send(self) -> str:
         c = self.controls
@@ -151,54 +166,66 @@ class Dashboard:
     def _restart(self) -> str:
         name = self.controls.worker.value
         old, new = self._pid(name), self.cluster.restart(name)
-        return f"restarted {name}: pid {old} got SIGTERM, pid {new.serving_pid or new.pid} serves now"
+        return _("restarted {worker}: pid {old} got SIGTERM, pid {new} serves now", worker=name, old=old,
+                 new=new.serving_pid or new.pid)
 
     def _crash(self) -> str:
         name = self.controls.worker.value
         old, new = self._pid(name), self.cluster.crash(name)
-        return f"crashed {name}: pid {old} got SIGKILL, pid {new.serving_pid or new.pid} serves now"
+        return _("crashed {worker}: pid {old} got SIGKILL, pid {new} serves now", worker=name, old=old,
+                 new=new.serving_pid or new.pid)
 
     def _restart_all(self) -> str:
         self.cluster.restart_all()
-        return "restarted every worker"
+        return _("restarted every worker")
 
     def _scale(self) -> str:
         count = self.controls.web_count.value
         self.cluster.scale("web", count)
-        return f"{count} web workers run"
+        # The English says "workers" whatever the count; other languages may choose the form.
+        return _n("{count} web workers run", "{count} web workers run", count)
 
     def _burst(self) -> str:
         c = self.controls
         replies = self.cluster.burst(c.method.value, c.path.value, c.burst_size.value)
+        # Counted by the English words, so that the summary lists them in the same order in every language.
         statuses = Counter("failed" if r.status is None else f"answered {r.status}" for r in replies)
-        summary = ", ".join(f"{count} {status}" for status, count in sorted(statuses.items()))
-        return f"burst of {len(replies)} × {c.method.value} {c.path.value}: {summary}"
+        codes = {f"answered {r.status}": r.status for r in replies if r.status is not None}
+        summary = Text([_n("{count} failed", "{count} failed", count) if status == "failed" else
+                        _n("{count} answered {status}", "{count} answered {status}", count, status=codes[status])
+                        for status, count in sorted(statuses.items())], ", ")
+        return _("burst of {count} × {method} {path}: {summary}", count=len(replies), method=c.method.value,
+                 path=c.path.value, summary=summary)
 
     def _policy_chosen(self, change) -> None:
         if not self.controls.following:
-            self.run(f"routing by {change['new']}", lambda: self._route(change["new"]))
+            self.run(_("routing by {policy}", policy=change["new"]), lambda: self._route(change["new"]))
 
     def _route(self, policy: str) -> str:
         self.cluster.set_routing(policy)
-        return f"the router now sends requests by {policy}"
+        return _("the router now sends requests by {policy}", policy=policy)
 
     def _pid(self, name: str) -> int | None:
         worker = self.cluster.workers.get(name)
         return worker and (worker.current.serving_pid or worker.current.pid)
 
     # -- display -----------------------------------------------------------------------------
-    def to_text(self) -> str:
-        """The process table, the chart's answers and the latest log lines, as plain text."""
+    def to_text(self, lang: str | None = None) -> str:
+        """The process table, the chart's answers and the latest log lines, as plain text in ``lang``
+        (by default the dashboard's own language)."""
+        lang = self.lang if lang is None else choose(lang)
         with self._lock:
             lines = list(self._journal)
-        parts = [self.headline(), "", text_table(process_rows(self.cluster, time.monotonic()))]
+        parts = [self.headline(lang), "", text_table(process_rows(self.cluster, time.monotonic()), lang)]
         if self.chart.values:
             answers = ", ".join(f"{name} {as_text(value)}" for name, value in self.chart.values.items())
-            parts += ["", f"{self.chart_title.value} {answers}"]
-        parts += ["", "latest events:", *(f"  {line.text}" for line in lines or [LogLine("", "(none)")])]
+            parts += ["", f"{render(self._chart_heading, lang)} {answers}"]
+        lines = lines or [LogLine("", N_("(none)"))]
+        parts += ["", translate(N_("latest events:"), lang), *(f"  {render(line.text, lang)}" for line in lines)]
         return "\n".join(parts)
 
-    __str__ = to_text
+    def __str__(self) -> str:
+        return self.to_text()
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
         """The live widget for front ends that have one; the text everywhere else."""
@@ -213,15 +240,25 @@ class Dashboard:
         _close_tree(self.widget)
 
 
-def explain(error: BaseException) -> str:
-    """An error in a line or two for the widget: a learner error's own message, else its type and text."""
+def explain(error: BaseException, lang: str = "en") -> str:
+    """An error in a line or two for the widget, in ``lang``: a learner error's own message (as a
+    notebook shows it), else its type and text."""
+    said = _said(error, lang)
     lines = rendered(error)
-    if lines is not None:
-        return "\n".join(lines)
+    if lines is not None:  # an error that shows as its message alone in a notebook (grader.errors)
+        return "\n".join(lines if said is None else f"{getattr(error, 'prefix', '')}{said}".splitlines())
     if isinstance(error, BootFailed):
         incarnation = error.incarnation
-        return f"{incarnation.name} (pid {incarnation.pid}) {error.reason}"
-    return f"{type(error).__name__}: {error}"
+        return _("{name} (pid {pid}) {reason}", name=incarnation.name, pid=incarnation.pid,
+                 reason=error.reason).render(lang)
+    return f"{type(error).__name__}: {error if said is None else said}"
+
+
+def _said(error: BaseException, lang: str) -> str | None:
+    """The error's own text in ``lang`` when it carries a message (grader.i18n), else None."""
+    if len(error.args) == 1 and isinstance(error.args[0], (Message, Text)):
+        return error.args[0].render(lang)
+    return None
 
 
 def _close_tree(widget: widgets.Widget) -> None:

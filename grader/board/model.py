@@ -9,6 +9,7 @@ import signal
 from collections import Counter
 from dataclasses import dataclass
 
+from ..i18n import N_, Text, _, translate
 from ..platform.cluster import Closed, Stopping
 from ..platform.events import Exited, Ready, Spawned
 from ..platform.http import Response
@@ -17,9 +18,14 @@ from ..platform.processes import describe_status
 BOOTING, READY, STOPPING, CRASHED, EXITED = "booting", "ready", "stopping", "crashed", "exited"
 HISTORY = 1  # earlier incarnations listed under each worker's current one
 COLUMNS = ("name", "#", "pid", "type", "state", "uptime", "served")
-STOP_WORDS = {"restart": "restart (SIGTERM)", "crash": "crash (SIGKILL)",
-              "restart_all": "restart all (SIGTERM)", "scale": "scaled away (SIGTERM)",
-              "close": "cluster stopped (SIGKILL)"}
+# The words shown for the columns and the states, by the identifiers above (translated when shown).
+HEADINGS = {"name": N_("name"), "#": "#", "pid": "pid", "type": N_("type"), "state": N_("state"),
+            "uptime": N_("uptime"), "served": N_("served")}
+STATES = {BOOTING: N_("booting"), READY: N_("ready"), STOPPING: N_("stopping"), CRASHED: N_("crashed"),
+          EXITED: N_("exited")}
+STOP_WORDS = {"restart": N_("restart (SIGTERM)"), "crash": N_("crash (SIGKILL)"),
+              "restart_all": N_("restart all (SIGTERM)"), "scale": N_("scaled away (SIGTERM)"),
+              "close": N_("cluster stopped (SIGKILL)")}
 
 
 @dataclass(frozen=True)
@@ -38,7 +44,8 @@ class ProcessRow:
 
 @dataclass(frozen=True)
 class LogLine:
-    """One line of the dashboard's log; ``worker`` picks its colour ("" for the cluster itself)."""
+    """One line of the dashboard's log; ``worker`` picks its colour ("" for the cluster itself).
+    ``text`` is a message (grader.i18n), rendered in the dashboard's language when shown."""
 
     worker: str
     text: str
@@ -79,9 +86,15 @@ def _row(cluster, incarnation, current: bool, served: Counter, now: float) -> Pr
                       served[(incarnation.name, pid)], current)
 
 
-def cells(row: ProcessRow) -> tuple[str, ...]:
+def headings(lang: str = "en") -> tuple[str, ...]:
+    """The column titles in ``lang``."""
+    return tuple(translate(HEADINGS[column], lang) for column in COLUMNS)
+
+
+def cells(row: ProcessRow, lang: str = "en") -> tuple[str, ...]:
     pid = "-" if row.pid is None else str(row.pid)
-    return (row.name, str(row.number), pid, row.kind, row.state, format_uptime(row.uptime), str(row.served))
+    state = translate(STATES[row.state], lang) if row.state in STATES else row.state
+    return (row.name, str(row.number), pid, row.kind, state, format_uptime(row.uptime), str(row.served))
 
 
 def format_uptime(seconds: float | None) -> str:
@@ -92,8 +105,8 @@ def format_uptime(seconds: float | None) -> str:
     return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
 
 
-def text_table(rows: list[ProcessRow]) -> str:
-    grid = [COLUMNS, *(cells(row) for row in rows)]
+def text_table(rows: list[ProcessRow], lang: str = "en") -> str:
+    grid = [headings(lang), *(cells(row, lang) for row in rows)]
     widths = [max(len(line[i]) for line in grid) for i in range(len(COLUMNS))]
     return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip()
                      for line in grid)
@@ -102,14 +115,16 @@ def text_table(rows: list[ProcessRow]) -> str:
 def log_line(record, cluster) -> LogLine | None:
     """The record in words, or None for records the log does not show."""
     if isinstance(record, Response):
-        text = f"#{record.seq} {record.describe()} ({record.latency * 1000:.0f} ms)"
+        text = Text((f"#{record.seq}", record.describe(), f"({record.latency * 1000:.0f} ms)"), " ")
         return LogLine(record.worker, text, request=True)
     if isinstance(record, Stopping):
-        pid = "" if record.pid is None else f" (pid {record.pid})"
-        how = STOP_WORDS.get(record.reason, record.reason)
-        return LogLine(record.worker, f"{record.worker}{pid} stopping: {how}")
+        how = _(STOP_WORDS[record.reason]) if record.reason in STOP_WORDS else record.reason
+        if record.pid is None:
+            return LogLine(record.worker, _("{worker} stopping: {how}", worker=record.worker, how=how))
+        return LogLine(record.worker, _("{worker} (pid {pid}) stopping: {how}", worker=record.worker,
+                                        pid=record.pid, how=how))
     if isinstance(record, Closed):
-        return LogLine("", "the cluster was stopped")
+        return LogLine("", _("the cluster was stopped"))
     incarnation = cluster.incarnation(getattr(record, "token", ""))
     if incarnation is None:
         return None
@@ -120,13 +135,14 @@ def _lifecycle_line(record, incarnation, reason: str | None) -> LogLine | None:
     who = f"{incarnation.name} #{incarnation.number}"
     pid = incarnation.serving_pid or record.pid  # the pid the table and the request log show
     if isinstance(record, Spawned):
-        return LogLine(incarnation.name, f"{who} booting")
+        return LogLine(incarnation.name, _("{who} booting", who=who))
     if isinstance(record, Ready):
-        return LogLine(incarnation.name, f"{who} ready (pid {pid})")
+        return LogLine(incarnation.name, _("{who} ready (pid {pid})", who=who, pid=pid))
     if isinstance(record, Exited):
-        return LogLine(incarnation.name, f"{who} (pid {pid}) exited: {exit_words(record.code, reason)}")
+        return LogLine(incarnation.name, _("{who} (pid {pid}) exited: {how}", who=who, pid=pid,
+                                           how=exit_words(record.code, reason)))
     if hasattr(record, "path") and hasattr(record, "op") and getattr(record, "writes", True):
-        return LogLine(incarnation.name, f"{who} wrote {record.path} ({record.op})")
+        return LogLine(incarnation.name, _("{who} wrote {path} ({op})", who=who, path=record.path, op=record.op))
     return None
 
 
@@ -137,4 +153,4 @@ def exit_words(code: int, reason: str | None) -> str:
     try:
         return signal.Signals(-code).name
     except ValueError:
-        return f"signal {-code}"
+        return _("signal {number}", number=-code)

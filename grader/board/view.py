@@ -11,7 +11,8 @@ import xml.etree.ElementTree as ET
 
 import ipywidgets as widgets
 
-from .model import COLUMNS, LogLine, ProcessRow, cells
+from ..i18n import N_, render, translate
+from .model import LogLine, ProcessRow, cells, headings
 
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
 NEUTRAL = "#555555"
@@ -38,30 +39,31 @@ def _html(element: ET.Element) -> str:
     return ET.tostring(element, encoding="unicode", method="html")
 
 
-def table_html(rows: list[ProcessRow], colour: Colours) -> str:
+def table_html(rows: list[ProcessRow], colour: Colours, lang: str = "en") -> str:
     table = ET.Element("table", style=f"border-collapse: collapse; {MONO}")
     head = ET.SubElement(table, "tr")
-    for title in COLUMNS:
+    for title in headings(lang):
         ET.SubElement(head, "th", style=CELL).text = title
     for row in rows:
         faded = "" if row.current else "; opacity: 0.55"
         line = ET.SubElement(table, "tr", style=f"color: {colour(row.name)}{faded}")
-        for text in cells(row):
+        for text in cells(row, lang):
             ET.SubElement(line, "td", style=CELL).text = text
     return _html(table)
 
 
-def log_html(lines: list[LogLine], colour: Colours) -> str:
+def log_html(lines: list[LogLine], colour: Colours, lang: str = "en") -> str:
     block = ET.Element("pre", style=f"{MONO}; margin: 0; white-space: pre-wrap")
     for line in lines:
         span = ET.SubElement(block, "span", style=f"color: {colour(line.worker)}")
-        span.text, span.tail = line.text, "\n"
+        span.text, span.tail = render(line.text, lang), "\n"
     if not lines:
-        block.text = "(no requests yet)"
+        block.text = translate(N_("(no requests yet)"), lang)
     return _html(block)
 
 
 def message_html(text: str, error: bool) -> str:
+    """The message line; ``text`` is already in the dashboard's language."""
     block = ET.Element("div", style=f"{MONO}; color: {ERROR if error else NEUTRAL}; white-space: pre-wrap")
     block.text = text
     return _html(block)

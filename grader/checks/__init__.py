@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from ..errors import BadInput
+from ..i18n import _
 from .base import Check
 from .registry import REGISTRY, Exercise
 
@@ -37,7 +38,8 @@ EXERCISES: Mapping[str, list[Check]] = _Exercises()
 def exercise(name: str) -> Exercise:
     """The contract of one exercise; BadInput names the exercises when there is no such one."""
     if name not in _BY_NAME:
-        raise BadInput(f"unknown exercise {name!r}; the exercises are: {', '.join(_BY_NAME)}.")
+        raise BadInput(_("unknown exercise {name}; the exercises are: {exercises}.", name=repr(name),
+                         exercises=", ".join(_BY_NAME)))
     return _BY_NAME[name]
 
 
@@ -49,5 +51,6 @@ def select(name: str, names=None) -> list[Check]:
     known = {check.name: check for check in checks}
     unknown = [item for item in names if item not in known]
     if unknown:
-        raise BadInput(f"{name} has no check {unknown[0]!r}; its checks are: {', '.join(known)}.")
+        raise BadInput(_("{exercise} has no check {name}; its checks are: {checks}.", exercise=name,
+                         name=repr(unknown[0]), checks=", ".join(known)))
     return [known[item] for item in names]

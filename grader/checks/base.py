@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
+from ..i18n import render, translate
+
 PASSED, FAILED, NOT_GRADED = "passed", "failed", "could not grade"
 
 
@@ -62,14 +64,26 @@ class CheckResult:
     feedback: str
     hidden: bool = False
     figure: str = field(default="", repr=False)  # SVG shown under the feedback in a notebook's report
+    # The feedback as a message (grader.i18n), when the check gave one: ``feedback`` is its English
+    # rendering, and :meth:`feedback_in` says it in another language from the same run.
+    message: object = field(default=None, repr=False, compare=False)
 
     @property
     def passed(self) -> bool:
         return self.status == PASSED
 
-    def to_dict(self) -> dict:
-        return {"name": self.name, "passed": self.passed, "status": self.status, "points": self.points,
-                "max_points": self.max_points, "feedback": self.feedback}
+    def feedback_in(self, lang: str) -> str:
+        return render(self.message if self.message is not None else self.feedback, lang)
+
+    def title_in(self, lang: str) -> str:
+        return translate(self.title, lang)
+
+    def to_dict(self, lang: str = "en") -> dict:
+        data = {"name": self.name, "passed": self.passed, "status": self.status, "points": self.points,
+                "max_points": self.max_points, "feedback": self.feedback_in(lang)}
+        if self.message is not None:
+            data["message"] = self.message.to_dict()
+        return data
 
 
 @dataclass

@@ -20,8 +20,9 @@ from ..harness.local_state import SharedState, shared_state
 from ..harness.attached import StrayConnection, stray_connections
 from .base import Scenario, Verdict
 from .feedback import explain, listing
+from ..i18n import Message, Text, _
 
-STORE = "Keep that state in the backing store whose URL the platform gives you: REDIS_URL or DATABASE_URL."
+STORE = _("Keep that state in the backing store whose URL the platform gives you: REDIS_URL or DATABASE_URL.")
 
 
 def review(scenario: Scenario, verdict: Verdict) -> Verdict:
@@ -34,48 +35,50 @@ def review(scenario: Scenario, verdict: Verdict) -> Verdict:
         problems = [stray_feedback(stray, cluster.env)] if stray else []
         problems += [shared_disk_feedback(found) for found in shared]
         if problems:
-            return replace(verdict, passed=False, feedback="\n\n".join(problems))
+            return replace(verdict, passed=False, feedback=Text(problems, "\n\n"))
         over = over_quota(cluster)
-        return replace(verdict, feedback="\n\n".join([verdict.feedback, quota_note(over)])) if over else verdict
+        return replace(verdict, feedback=Text((verdict.feedback, quota_note(over)), "\n\n")) if over else verdict
     # A failed check keeps its own feedback; a stray address comes first, as the likelier cause
     # (a refused connection shows up as a 500), and shared files the feedback does not name follow.
     parts = [stray_feedback(stray, cluster.env)] if stray else []
     parts.append(verdict.feedback)
     parts += [shared_disk_feedback(found) for found in shared if found.path not in verdict.feedback]
-    return replace(verdict, passed=False, feedback="\n\n".join(parts))
+    return replace(verdict, passed=False, feedback=Text(parts, "\n\n"))
 
 
-def shared_disk_feedback(found: SharedState) -> str:
-    saw = (f"Workers read a file that another worker had written: {found.path}, written by "
-           f"{listing(found.writers)} and read by {listing(found.readers)}. They passed state to each "
-           "other through this machine's disk.")
+def shared_disk_feedback(found: SharedState) -> Text:
+    saw = _("Workers read a file that another worker had written: {path}, written by {writers} and read by "
+            "{readers}. They passed state to each other through this machine's disk.",
+            path=found.path, writers=listing(found.writers), readers=listing(found.readers))
     if found.not_private_why:
-        saw += (" On this machine the grader could not give each worker a /tmp of its own "
-                f"({found.not_private_why}), so they all share one.")
+        saw = Text((saw, _("On this machine the grader could not give each worker a /tmp of its own ({why}), "
+                           "so they all share one.", why=found.not_private_why)), " ")
     return explain(
-        "The grader recorded every file your app's code opened while this check ran.",
+        _("The grader recorded every file your app's code opened while this check ran."),
         saw,
-        "That only works because the grader's workers happen to run on one machine. On a real "
-        "platform each process has a disk of its own, wiped at every restart, so no other process "
-        "would ever see that file and this check would fail. Factor VI: processes share nothing; "
-        "what must be shared lives in a backing service.",
+        _("That only works because the grader's workers happen to run on one machine. On a real "
+          "platform each process has a disk of its own, wiped at every restart, so no other process "
+          "would ever see that file and this check would fail. Factor VI: processes share nothing; "
+          "what must be shared lives in a backing service."),
         STORE)
 
 
-def stray_feedback(stray: list[StrayConnection], env: dict[str, str]) -> str:
-    listed = "\n".join(f"    {item.worker} connected to {item.host}:{item.port}" for item in stray[:6])
+def stray_feedback(stray: list[StrayConnection], env: dict[str, str]) -> Text:
+    addresses = [(item.worker, f"{item.host}:{item.port}") for item in stray[:6]]
+    lines = Text([_("{worker} connected to {address}", worker=worker, address=address)
+                  for worker, address in addresses], "\n    ")
     variables = dict.fromkeys(item.variable for item in stray)
     given = "; ".join(f"{name}={env[name]}" for name in ("REDIS_URL", "DATABASE_URL") if name in env)
     return explain(
-        "The grader recorded every network connection your app's workers opened.",
-        "Your app connected to an address that is not one of the services the platform attached:\n"
-        + listed + f"\nThe services attached to this run were: {given}.",
-        "An address written into the code works only on a machine that happens to run a server "
-        "there, such as a laptop with Redis on its default port; on a platform nothing listens "
-        "there, or worse, another app's data does. Factor VI: backing services are attached "
-        "resources, found through the environment.",
-        f"Read the address from {' / '.join(variables)} (for example "
-        "redis.Redis.from_url(os.environ[\"REDIS_URL\"])) instead of writing one into the code.")
+        _("The grader recorded every network connection your app's workers opened."),
+        _("Your app connected to an address that is not one of the services the platform attached:\n"
+          "    {connections}\nThe services attached to this run were: {given}.", connections=lines, given=given),
+        _("An address written into the code works only on a machine that happens to run a server "
+          "there, such as a laptop with Redis on its default port; on a platform nothing listens "
+          "there, or worse, another app's data does. Factor VI: backing services are attached "
+          "resources, found through the environment."),
+        _("Read the address from {variables} (for example redis.Redis.from_url(os.environ[\"REDIS_URL\"])) "
+          "instead of writing one into the code.", variables=" / ".join(variables)))
 
 
 def _incarnations(cluster) -> list:
@@ -98,30 +101,33 @@ def mib(size: int) -> str:
     return f"{size / 2**20:.0f} MiB"
 
 
-def memory_feedback(stopped: list) -> str:
+def memory_feedback(stopped: list) -> Text:
     lines = []
     for each in stopped:
         memory = each.memory
-        doing = (f"while it was serving {listing(memory.serving)}" if memory.serving
-                 else f"just after it answered {memory.last}" if memory.last else "before it answered any request")
-        lines.append(f"{each.name} (pid {each.pid}) reached {mib(memory.peak)} {doing}, past its hard limit "
-                     f"of {mib(memory.limit)} (its quota is {mib(memory.quota)}), so the platform stopped it.")
+        doing = (_("while it was serving {requests}", requests=listing(memory.serving)) if memory.serving
+                 else _("just after it answered {request}", request=memory.last) if memory.last
+                 else _("before it answered any request"))
+        lines.append(_("{name} (pid {pid}) reached {peak} {doing}, past its hard limit of {limit} (its quota is "
+                       "{quota}), so the platform stopped it.", name=each.name, pid=each.pid, peak=mib(memory.peak),
+                       doing=doing, limit=mib(memory.limit), quota=mib(memory.quota)))
     return explain(
-        "The platform gave every process of your app a memory quota, as a dyno or a container has, and "
-        "watched how much memory each one held.",
-        " ".join(lines),
-        "Memory that grows with every request is state the process keeps for itself: it is lost at the "
-        "next restart, and it is not what any other worker sees. Factor VI: a process's memory is a cache "
-        "for a single transaction; nothing a request leaves behind should stay there. On Heroku this "
-        "process would have been logged with R14 (memory quota exceeded) and then stopped with R15; on "
-        "Kubernetes it would have been OOMKilled.",
-        "Look for what your app keeps from one request to the next, such as a list or dict at module "
-        "level that only grows or a cache without a bound. Keep what must last in the backing store "
-        "(REDIS_URL or DATABASE_URL) and let go of what a request needed once it has answered.",
+        _("The platform gave every process of your app a memory quota, as a dyno or a container has, and "
+          "watched how much memory each one held."),
+        Text(lines, " "),
+        _("Memory that grows with every request is state the process keeps for itself: it is lost at the "
+          "next restart, and it is not what any other worker sees. Factor VI: a process's memory is a cache "
+          "for a single transaction; nothing a request leaves behind should stay there. On Heroku this "
+          "process would have been logged with R14 (memory quota exceeded) and then stopped with R15; on "
+          "Kubernetes it would have been OOMKilled."),
+        _("Look for what your app keeps from one request to the next, such as a list or dict at module "
+          "level that only grows or a cache without a bound. Keep what must last in the backing store "
+          "(REDIS_URL or DATABASE_URL) and let go of what a request needed once it has answered."),
         stopped)
 
 
-def quota_note(over: list) -> str:
-    said = "; ".join(f"{each.name} reached {mib(each.memory.peak)} (quota {mib(each.memory.quota)})" for each in over)
-    return (f"Note: {said}. The check still passes, as a platform keeps such a process running (Heroku "
-            "logs R14, memory quota exceeded), but memory that keeps growing will get it stopped.")
+def quota_note(over: list) -> Message:
+    said = Text([_("{name} reached {peak} (quota {quota})", name=each.name, peak=mib(each.memory.peak),
+                   quota=mib(each.memory.quota)) for each in over], "; ")
+    return _("Note: {said}. The check still passes, as a platform keeps such a process running (Heroku "
+             "logs R14, memory quota exceeded), but memory that keeps growing will get it stopped.", said=said)

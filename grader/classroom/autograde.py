@@ -14,6 +14,7 @@ import uuid
 from pathlib import Path
 from typing import Iterator
 
+from ..i18n import N_, _, choose
 from ..platform import runs
 from ..platform.forkserver import RUN_TAG
 from ..errors import BadInput
@@ -25,32 +26,37 @@ from .summary import Batch, progress
 
 TIMEOUT = 300.0  # seconds one submission may take, verdicts and notebook together
 CELL_SHARE = 3  # one notebook cell may take at most this fraction (1/3) of a submission's time
+THIS_MACHINE = N_("this machine")  # where the jobs ran, without a scheduler
 
 
 def autograde(assignment: str, root: Path | str = ".", *, jobs: int | None = None, student: str = "*",
-              force: bool = False, scheduler: str | None = None, timeout: float = TIMEOUT) -> Batch:
-    """Grade ``assignment``'s submissions in the course at ``root``; raises BadInput for unusable input."""
+              force: bool = False, scheduler: str | None = None, timeout: float = TIMEOUT,
+              lang: str | None = None) -> Batch:
+    """Grade ``assignment``'s submissions in the course at ``root``; raises BadInput for unusable input.
+    The batch reports in ``lang`` (by default the one the locale variables name)."""
+    lang = choose(lang)
     started = time.monotonic()
     course = Course(Path(root))
     recorder = Recorder(course, assignment)
     submissions = course.submissions(assignment, student)
     if not submissions:
         where = course.relative(course.coursedir.submitted_directory, student, assignment)
-        raise BadInput(f"no submissions of {assignment!r} match {where}/ in {course.root}.")
+        raise BadInput(_("no submissions of {assignment} match {where}/ in {root}.", assignment=repr(assignment),
+                         where=str(where), root=str(course.root)))
     todo = [item for item in submissions if course.should_grade(assignment, item, force)]
     done = [_skipped(recorder, item) for item in submissions if item not in todo]
     work = runs.create(os.environ.get(RUN_TAG, "") + "classroom-" + uuid.uuid4().hex[:12])
     try:
         pool, where, width = _pool(scheduler, work, jobs)
         try:
-            done += _grade(recorder, pool, _jobs(course, recorder, assignment, todo, timeout), len(todo))
+            done += _grade(recorder, pool, _jobs(course, recorder, assignment, todo, timeout), len(todo), lang)
         finally:
             if scheduler:
                 pool.close()
     finally:
         runs.clean(work)
     done.sort(key=lambda item: item.student)
-    return Batch(assignment, done, time.monotonic() - started, width, where)
+    return Batch(assignment, done, time.monotonic() - started, width, where, lang)
 
 
 def _pool(scheduler: str | None, work: Path, jobs: int | None):
@@ -59,12 +65,12 @@ def _pool(scheduler: str | None, work: Path, jobs: int | None):
         pool = DaskPool(scheduler, work)
         return pool, scheduler, pool.threads
     width = jobs or os.cpu_count() or 1
-    return LocalPool(width, work), "this machine", width
+    return LocalPool(width, work), THIS_MACHINE, width
 
 
-def _grade(recorder: Recorder, pool, jobs: Iterator[Job], total: int) -> list[Recorded]:
+def _grade(recorder: Recorder, pool, jobs: Iterator[Job], total: int, lang: str = "en") -> list[Recorded]:
     recorded = []
-    with progress(total) as bar:
+    with progress(total, lang) as bar:
         for finished in pool.run(jobs):
             try:
                 recorded.append(recorder.record(finished))
@@ -98,12 +104,13 @@ def _failed(recorder: Recorder, student: str, error: Exception) -> Recorded:
         score, max_score = recorder.score(student)
     except Exception:  # nothing recorded for this student at all
         score, max_score = 0.0, 0.0
+    said = f"{type(error).__name__}: {error}"
     return Recorded(student, score, max_score, "error", 0.0,
-                    [f"The grader failed while recording this submission ({type(error).__name__}: {error}). "
-                     "Grade it again with --student and --force; if it fails again, please report it."])
+                    [_("The grader failed while recording this submission ({error}). Grade it again with --student "
+                       "and --force; if it fails again, please report it.", error=said)])
 
 
 def _skipped(recorder: Recorder, item: Submission) -> Recorded:
     score, max_score = recorder.score(item.student)
     return Recorded(item.student, score, max_score, "skipped", 0.0,
-                    ["Graded before and not handed in again since: use --force to grade it again."])
+                    [_("Graded before and not handed in again since: use --force to grade it again.")])

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import BadInput
+from ..i18n import _
 from .capped import capped
 
 CONFIG_FILE = "nbgrader_config.py"
@@ -36,8 +37,8 @@ class Course:
 
         root = Path(root).resolve()
         if not (root / CONFIG_FILE).is_file():
-            raise BadInput(f"{root} has no {CONFIG_FILE}: run grader autograde in the nbgrader course "
-                           "folder (for this course, exercises/).")
+            raise BadInput(_("{root} has no {config}: run grader autograde in the nbgrader course folder (for "
+                             "this course, exercises/).", root=str(root), config=CONFIG_FILE))
         self.config = PyFileConfigLoader(CONFIG_FILE, path=str(root)).load_config()
         self.config.CourseDirectory.root = str(root)
         self.coursedir = CourseDirectory(config=self.config)
@@ -77,8 +78,8 @@ class Course:
             try:
                 return [notebook.name for notebook in gradebook.find_assignment(assignment).notebooks]
             except MissingEntry:
-                raise BadInput(f"the gradebook has no assignment {assignment!r}: run `nbgrader "
-                               f"generate_assignment {assignment}` first.") from None
+                raise BadInput(_("the gradebook has no assignment {quoted}: run `nbgrader generate_assignment "
+                                 "{assignment}` first.", quoted=repr(assignment), assignment=assignment)) from None
 
     def should_grade(self, assignment: str, submission: Submission, force: bool) -> bool:
         """nbgrader's rule: grade what was never graded, everything with --force, and submissions
@@ -94,14 +95,14 @@ class Course:
     def job_files(self, assignment: str, submission: Submission, template: bytes) -> tuple[dict[str, bytes], list[str]]:
         """The files of a job's private course: settings, gradebook template, source files, submission.
 
-        Returns the files and notes on anything left out (a submission over MAX_SUBMISSION_BYTES).
+        Returns the files and notes (messages) on anything left out (a submission over MAX_SUBMISSION_BYTES).
         """
         files = {**self._shared_files(assignment), GRADEBOOK: template}
         kept, left = capped(submission.folder, MAX_SUBMISSION_BYTES)
         for name in kept:
             files[os.path.relpath(name, self.root)] = name.read_bytes()
-        notes = [f"{name.name} was not graded: the submission is over {MAX_SUBMISSION_BYTES // 2**20} MiB."
-                 for name in left]
+        notes = [_("{name} was not graded: the submission is over {mib} MiB.", name=name.name,
+                   mib=MAX_SUBMISSION_BYTES // 2**20) for name in left]
         return files, notes
 
     def _shared_files(self, assignment: str) -> dict[str, bytes]:

@@ -3,7 +3,8 @@
 nbgrader's executor gives up on a whole submission when the kernel dies (a cell that calls
 ``os._exit``, runs out of memory, or segfaults), and a kernel may leave processes behind that detach
 from its process group. :class:`ContainedExecute` keeps what ran before such a failure, says in the
-failing cell what happened, and kills every process the kernel started once it is done.
+failing cell what happened, and kills every process the kernel started once it is done. The cell
+says it in the notebook's language, the notes for the instructor in the instructor's.
 """
 from __future__ import annotations
 
@@ -15,10 +16,12 @@ from nbclient.exceptions import DeadKernelError
 from nbformat import from_dict
 from nbgrader.preprocessors import Execute
 
+from ..i18n import _, _n, choose, render
 from ..platform import runs
 from ..platform.forkserver import RUN_TAG
 from ..platform.processes import RUN_MARKER, sweep
 from .repair import NOTES
+from .verdicts import notebook_language
 
 KERNEL_FAILED = "KernelFailed"
 JOB_MARKER = "FACTOR_SIX_JOB_MARKER"  # set by grader autograde: the run marker its kernels must carry
@@ -50,11 +53,12 @@ class ContainedExecute(Execute):
             self._note_timeouts(nb)
             return nb, resources
         except DeadKernelError as error:
-            self._mark(nb, f"The kernel died while this cell ran ({error or 'no reason given'}). "
-                           "The cells after it were not run.")
+            self._mark(nb, _("The kernel died while this cell ran ({reason}). The cells after it were not run.",
+                             reason=str(error)))
         except Exception as error:  # a kernel that would not start, stop or answer: keep what ran
-            self._mark(nb, f"The notebook could not be run to the end ({type(error).__name__}: {error}). "
-                           "The cells after this one were not run.")
+            said = f"{type(error).__name__}: {error}"
+            self._mark(nb, _("The notebook could not be run to the end ({error}). The cells after this one "
+                             "were not run.", error=said))
         finally:
             if previous is None:
                 os.environ.pop(RUN_MARKER, None)
@@ -102,22 +106,25 @@ class ContainedExecute(Execute):
                      and any(out.get("ename") == "CellTimeoutError" for out in cell.get("outputs", []))]
         if timed_out:
             cells = ", ".join(str(index + 1) for index in timed_out)
-            many = len(timed_out) > 1
-            _note(nb, f"Cell{'s' if many else ''} {cells} ran longer than {self.timeout} s and "
-                      f"{'were' if many else 'was'} interrupted.")
+            _note(nb, _n("Cell {cells} ran longer than {timeout} s and was interrupted.",
+                         "Cells {cells} ran longer than {timeout} s and were interrupted.", len(timed_out),
+                         cells=cells, timeout=self.timeout))
 
-    def _mark(self, nb, message: str) -> None:
+    def _mark(self, nb, message) -> None:
+        """Say in the cell that was running, in the notebook's language, why the notebook stopped."""
         self.log.warning("%s", message)
         index = self._current if self._current is not None else 0
         if not nb.cells:
             return
         cell = nb.cells[min(index, len(nb.cells) - 1)]
         if cell.cell_type == "code":
-            cell.outputs.append(from_dict({"output_type": "error", "ename": KERNEL_FAILED, "evalue": message,
-                                           "traceback": [f"{KERNEL_FAILED}: {message}"]}))
-        _note(nb, f"Cell {index + 1}: {message}")
+            said = render(message, notebook_language(nb))
+            cell.outputs.append(from_dict({"output_type": "error", "ename": KERNEL_FAILED, "evalue": said,
+                                           "traceback": [f"{KERNEL_FAILED}: {said}"]}))
+        _note(nb, _("Cell {number}: {message}", number=index + 1, message=message))
 
 
-def _note(nb, message: str) -> None:
-    """Write a note for the instructor into the notebook's metadata (see grader.classroom.repair)."""
-    nb.metadata.setdefault(NOTES, []).append(message)
+def _note(nb, message) -> None:
+    """Write a note for the instructor into the notebook's metadata (see grader.classroom.repair), in
+    the instructor's language: the metadata holds text, not messages."""
+    nb.metadata.setdefault(NOTES, []).append(render(message, choose(None)))

@@ -25,7 +25,7 @@ from typing import Callable
 
 from .course import GRADEBOOK
 from .repair import Unreadable, read_submission
-from .verdicts import Verdicts
+from .verdicts import Verdicts, as_data
 
 COURSE = "course"  # the job's private course, inside its folder
 JOB_FILE = "job.json"
@@ -96,17 +96,18 @@ def run(job: Job, folder: Path, send: Callable[[str, Verdicts], None]) -> dict:
 
 def _mend(submitted: Path) -> dict[str, list[str]]:
     """Rewrite each submitted notebook as valid JSON nbformat reads; drop the unreadable ones (the
-    recorder reports them). Returns the repairs made, per notebook name."""
+    recorder reports them). Returns the repairs made, per notebook name, as plain data (messages as
+    :func:`~grader.classroom.verdicts.as_data` gives them, for the recorder to say in its language)."""
     notes = {}
     for path in sorted(submitted.glob("*.ipynb")):
         try:
             data, fixes = read_submission(path)
         except Unreadable as error:
             path.unlink()
-            notes[path.stem] = [str(error)]
+            notes[path.stem] = [as_data(error.args[0]) if error.args else str(error)]
             continue
         path.write_text(json.dumps(data), encoding="utf-8")
-        notes[path.stem] = fixes
+        notes[path.stem] = [as_data(note) for note in fixes]
     return notes
 
 

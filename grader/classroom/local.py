@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from ..i18n import _
 from ..platform import runs
 from ..platform.processes import RUN_MARKER, die_with_parent, signal_group, sweep
 from .execution import JOB_FOLDER, JOB_MARKER
@@ -43,7 +44,7 @@ class Finished:
     folder: Path
     verdicts: dict
     ended: str  # "done", "timed out", "crashed"
-    detail: str
+    detail: str  # how, for the instructor's notes: a message (grader.i18n), "" when done
     seconds: float
     log_tail: str = ""  # the last lines of its log when it did not end well: what an instructor reads first
 
@@ -85,7 +86,7 @@ class LocalPool:
             for entry in list(self.running.values()):
                 self._kill(entry)
                 self._join(entry)
-                self._reap(entry, "crashed", "grading was interrupted")
+                self._reap(entry, "crashed", _("grading was interrupted"))
 
     # -- starting ------------------------------------------------------------------------------
     def _fill(self, pending: Iterator[Job]) -> None:
@@ -137,7 +138,8 @@ class LocalPool:
             elif time.monotonic() >= entry.deadline:
                 self._kill(entry)
                 self._join(entry)
-                ended.append(self._reap(entry, "timed out", f"it was stopped after {entry.job.timeout:g} s"))
+                ended.append(self._reap(entry, "timed out", _("it was stopped after {seconds:g} s",
+                                                              seconds=entry.job.timeout)))
         return ended
 
     def _drain(self, entry: _Running) -> None:
@@ -192,7 +194,7 @@ def _ending(code: int) -> tuple[str, str]:
     if code == 0:
         return "done", ""
     from ..platform.processes import describe_status
-    return "crashed", f"its grading process ended with {describe_status(code)}"
+    return "crashed", _("its grading process ended with {status}", status=describe_status(code))
 
 
 def remove(finished: Finished) -> None:

@@ -10,6 +10,9 @@ time, is what SQLite needs; it costs little, since grading is where the time goe
 A submission whose job ended early is still recorded: its notebook is sanitized here, as nbgrader
 would have, and carries the verdicts without having run; one that is not a notebook at all gets
 zero, as nbgrader gives a missing notebook.
+
+The notes are messages (grader.i18n), said in the summary's language; the verdicts go into the cells
+in the notebook's language (:func:`grader.classroom.verdicts.notebook_language`).
 """
 from __future__ import annotations
 
@@ -22,6 +25,8 @@ from pathlib import Path
 
 import nbformat
 
+from ..i18n import N_, Text, _
+from ..i18n.message import from_dict
 from . import chains, gradebook, steps
 from .capped import capped
 from .course import Course
@@ -32,6 +37,7 @@ from .verdicts import Verdicts
 
 MAX_EXTRA_BYTES = 16 * 2**20  # files a job's kernel wrote beside the notebook, beyond this, are not kept
 LOG = logging.getLogger("grader.classroom.record")
+ENDINGS = {"timed out": N_("The grading timed out: {detail}."), "crashed": N_("The grading crashed: {detail}.")}
 
 
 @dataclass
@@ -43,7 +49,7 @@ class Recorded:
     max_score: float
     status: str
     seconds: float
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # messages (grader.i18n) or text
 
 
 class Recorder:
@@ -61,16 +67,19 @@ class Recorder:
         produced = finished.folder / COURSE / job.autograded
         notes = list(self.notes.pop(student, []))
         if finished.ended != "done":
-            notes.append(f"The grading {finished.ended}: {finished.detail}." + (
-                f" The last lines of its log:\n{finished.log_tail}" if finished.log_tail else ""))
+            ending = _(ENDINGS[finished.ended], detail=finished.detail)
+            if finished.log_tail:  # the log as it is, on the lines after the note
+                ending = Text((Text((ending, _("The last lines of its log:")), " "), finished.log_tail))
+            notes.append(ending)
         if outcome.get("error"):
-            notes.append(f"nbgrader could not run the notebook to its end ({outcome['error']}); the "
-                         "autograded notebook holds the verdicts, without the outputs of its other cells.")
+            notes.append(_("nbgrader could not run the notebook to its end ({error}); the autograded notebook "
+                           "holds the verdicts, without the outputs of its other cells.", error=outcome["error"]))
         status = {"done": "graded", "timed out": "timed out", "crashed": "crashed"}[finished.ended]
         results = {}
         for name in self.notebooks:
             nb, read_notes, ran = self._notebook(produced / f"{name}.ipynb", student, name)
-            notes += [note for note in outcome.get("notes", {}).get(name, []) + read_notes if note not in notes]
+            repaired = [from_dict(note) for note in outcome.get("notes", {}).get(name, [])]
+            notes += [note for note in repaired + read_notes if note not in notes]
             if nb is None:
                 results[name] = None
                 status = "unreadable"
@@ -99,9 +108,10 @@ class Recorder:
         try:
             data, notes = read_submission(submitted / f"{name}.ipynb")
         except FileNotFoundError:
-            return None, [f"{name}.ipynb was not handed in."], False
+            notebook = f"{name}.ipynb"
+            return None, [_("{notebook} was not handed in.", notebook=notebook)], False
         except Unreadable as problem:
-            return None, [str(problem)], False
+            return None, [problem.args[0] if problem.args else str(problem)], False
         nb = nbformat.from_dict(data)
         resources = self._resources(student, name)
         for step in chains.SANITIZE:
@@ -171,9 +181,9 @@ def _replace(folder: Path) -> None:
 def _not_graded(exercise: str, cells: dict, finished: Finished) -> Verdicts:
     from ..checks import EXERCISES
     from ..checks.base import NOT_GRADED, CheckResult
-    why = (f"The grader could not finish grading this notebook: {finished.detail}. Ask your instructor "
-           "to grade it again.")
-    results = tuple(CheckResult(c.name, c.title, NOT_GRADED, 0, c.points, why, c.hidden)
+    why = _("The grader could not finish grading this notebook: {detail}. Ask your instructor to grade it again.",
+            detail=finished.detail)
+    results = tuple(CheckResult(c.name, c.title, NOT_GRADED, 0, c.points, str(why), c.hidden, message=why)
                     for c in EXERCISES[exercise] if c.name in cells.values())
     return Verdicts(exercise, results)
 

@@ -16,6 +16,7 @@ import uuid
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from ..i18n import _
 from ..platform import runs
 from ..errors import BadInput
 from ..platform.forkserver import RUN_TAG
@@ -56,8 +57,9 @@ class DaskPool:
         try:
             self.client = Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
         except (OSError, TimeoutError, ValueError) as error:
-            raise BadInput(f"cannot reach the Dask scheduler at {address} ({error}). Start one with "
-                           "`dask scheduler`, and workers with `dask worker ADDRESS`.") from None
+            raise BadInput(_("cannot reach the Dask scheduler at {address} ({error}). Start one with "
+                             "`dask scheduler`, and workers with `dask worker ADDRESS`.", address=address,
+                             error=str(error))) from None
         self.work = work
 
     @property
@@ -91,7 +93,8 @@ class DaskPool:
         try:
             result = future.result()
         except Exception as error:  # the worker died or the task failed: record what we have
-            return Finished(job, folder, {}, "crashed", f"its Dask task failed ({type(error).__name__}: {error})",
+            said = f"{type(error).__name__}: {error}"
+            return Finished(job, folder, {}, "crashed", _("its Dask task failed ({error})", error=said),
                             time.monotonic() - started)
         produced = folder / COURSE / job.autograded
         for name, data in result["files"].items():

@@ -9,6 +9,9 @@ down as a note for the instructor, and only a file that is not a notebook at all
 - :class:`RepairCells` (an nbgrader preprocessor, first of the sanitizing steps): broken or outdated
   nbgrader metadata, a graded cell that appears twice, and graded cells that were deleted, which are
   put back from the gradebook as nbgrader's own ``OverwriteCells.add_missing_cells`` would.
+
+The notes are messages (grader.i18n); in a notebook's metadata, which holds text, they are written in
+the instructor's language (the locale variables').
 """
 from __future__ import annotations
 
@@ -22,13 +25,16 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.nbgraderformat import MetadataValidator
 from nbgrader.preprocessors import NbGraderPreprocessor, OverwriteCells
 
+from ..i18n import _, _n, choose, render
+
 MAX_NOTEBOOK_BYTES = 256 * 2**20  # a bigger file is not read at all
 CELL_TYPES = {"code", "markdown", "raw"}
 NOTES = "factor_six_notes"  # notebook metadata key where repairs are written down
 
 
 class Unreadable(Exception):
-    """The file cannot be read as a notebook at all; the message says why, for the instructor."""
+    """The file cannot be read as a notebook at all; the message (``args[0]``, a grader.i18n message)
+    says why, for the instructor."""
 
 
 def read_submission(path: Path) -> tuple[dict, list[str]]:
@@ -40,16 +46,20 @@ def read_submission(path: Path) -> tuple[dict, list[str]]:
     """
     size = path.stat().st_size
     if size > MAX_NOTEBOOK_BYTES:
-        raise Unreadable(f"{path.name} is {size / 2**20:.0f} MiB; notebooks over "
-                         f"{MAX_NOTEBOOK_BYTES // 2**20} MiB are not graded.")
+        raise Unreadable(_("{name} is {size:.0f} MiB; notebooks over {limit} MiB are not graded.", name=path.name,
+                           size=size / 2**20, limit=MAX_NOTEBOOK_BYTES // 2**20))
     try:
         data = json.loads(path.read_bytes())
     except (ValueError, UnicodeDecodeError) as error:
-        where = f" at line {error.lineno}, column {error.colno}" if isinstance(error, json.JSONDecodeError) else ""
-        raise Unreadable(f"{path.name} is not valid JSON{where} ({getattr(error, 'msg', error)}); it was "
-                         "probably cut short while being saved or copied. Ask for it again.") from None
+        why = str(getattr(error, "msg", error))
+        if isinstance(error, json.JSONDecodeError):
+            raise Unreadable(_("{name} is not valid JSON at line {line}, column {column} ({error}); it was "
+                               "probably cut short while being saved or copied. Ask for it again.", name=path.name,
+                               line=error.lineno, column=error.colno, error=why)) from None
+        raise Unreadable(_("{name} is not valid JSON ({error}); it was probably cut short while being saved or "
+                           "copied. Ask for it again.", name=path.name, error=why)) from None
     if not isinstance(data, dict) or not isinstance(data.get("cells", data.get("worksheets")), list):
-        raise Unreadable(f"{path.name} is JSON but not a notebook: it has no list of cells.")
+        raise Unreadable(_("{name} is JSON but not a notebook: it has no list of cells.", name=path.name))
     if data.get("nbformat") != 4:
         return _upgraded(data, path), []
     notes: list[str] = []
@@ -65,10 +75,11 @@ def _upgraded(data: dict, path: Path) -> dict:
     try:
         return json.loads(nbformat.writes(nbformat.reads(json.dumps(data), as_version=4)))
     except Exception as error:  # nbformat raises many kinds of errors for old or odd files
-        raise Unreadable(f"{path.name} is an old or unknown notebook format ({error}).") from None
+        raise Unreadable(_("{name} is an old or unknown notebook format ({error}).", name=path.name,
+                           error=str(error))) from None
 
 
-def _cells(cells: list, notes: list[str]) -> list[dict]:
+def _cells(cells: list, notes: list) -> list[dict]:
     """Cells that nbformat accepts: known types, text sources, dict metadata, unique ids."""
     mended, seen, dropped, renamed = [], set(), 0, 0
     for cell in cells:
@@ -93,10 +104,11 @@ def _cells(cells: list, notes: list[str]) -> list[dict]:
         seen.add(identity)
         mended.append(cell)
     if dropped:
-        notes.append(f"{dropped} entr{'y' if dropped == 1 else 'ies'} in the list of cells "
-                     f"{'was' if dropped == 1 else 'were'} not a cell and {'was' if dropped == 1 else 'were'} left out.")
+        notes.append(_n("{count} entry in the list of cells was not a cell and was left out.",
+                        "{count} entries in the list of cells were not a cell and were left out.", dropped))
     if renamed:
-        notes.append(f"{renamed} cell{'s' if renamed != 1 else ''} repeated another cell's id and got a new one.")
+        notes.append(_n("{count} cell repeated another cell's id and got a new one.",
+                        "{count} cells repeated another cell's id and got a new one.", renamed))
     return mended
 
 
@@ -119,7 +131,7 @@ class RepairCells(NbGraderPreprocessor):
             if source is not None:
                 self._restore(nb, source, notes)
         if notes:
-            nb.metadata[NOTES] = notes
+            nb.metadata[NOTES] = [render(note, choose(None)) for note in notes]  # text, for the instructor
         return nb, resources
 
     def _metadata(self, nb, notes: list[str]) -> None:
@@ -129,7 +141,6 @@ class RepairCells(NbGraderPreprocessor):
                 continue
             meta = cell.metadata["nbgrader"]
             grade_id = meta.get("grade_id") if isinstance(meta, dict) else None
-            label = repr(grade_id) if grade_id else f"with id {cell.get('id', '?')}"
             try:
                 if not isinstance(meta, dict) or not meta:
                     raise ValueError("empty")
@@ -137,7 +148,10 @@ class RepairCells(NbGraderPreprocessor):
                 validator.validate_cell(cell)
             except Exception:  # jsonschema, nbgrader and plain errors alike mean: unusable metadata
                 del cell.metadata["nbgrader"]
-                notes.append(f"Cell {label} had damaged nbgrader metadata; it was treated as a plain cell.")
+                notes.append(_("Cell {grade_id} had damaged nbgrader metadata; it was treated as a plain cell.",
+                               grade_id=repr(grade_id)) if grade_id else
+                             _("Cell with id {id} had damaged nbgrader metadata; it was treated as a plain cell.",
+                               id=cell.get("id", "?")))
 
     def _duplicates(self, nb, notes: list[str]) -> None:
         """Keep nbgrader metadata on the last cell of each grade_id, as nbgrader does, but drop it
@@ -150,7 +164,8 @@ class RepairCells(NbGraderPreprocessor):
             if _tracked(cell) and last[cell.metadata["nbgrader"]["grade_id"]] != index:
                 grade_id = cell.metadata["nbgrader"]["grade_id"]
                 del cell.metadata["nbgrader"]
-                notes.append(f"Cell {grade_id!r} appeared more than once; the last copy was graded.")
+                notes.append(_("Cell {grade_id} appeared more than once; the last copy was graded.",
+                               grade_id=repr(grade_id)))
 
     def _restore(self, nb, source, notes: list[str]) -> None:
         """Put back graded and task cells the submission lacks, after the nearest earlier cell it has."""
@@ -168,7 +183,8 @@ class RepairCells(NbGraderPreprocessor):
             earlier = [name for name in order[:position] if name in present]
             nb.cells.insert(_after(nb, earlier[-1]) if earlier else 0, restored)
             present.add(cell.name)
-            notes.append(f"Cell {cell.name!r} was missing; it was put back from the assignment and graded.")
+            notes.append(_("Cell {grade_id} was missing; it was put back from the assignment and graded.",
+                           grade_id=repr(cell.name)))
 
 
 def _tracked(cell) -> bool:

@@ -16,6 +16,10 @@ Whatever the kernel did (patched ``grader``, a fake module in ``sys.modules``, a
 ``AssertionError``, a silenced traceback display) never reaches those cells' outputs: the check
 cells do not run in the kernel at all, and their outputs are written after it has stopped. Manual
 grades the kernel may have written into the gradebook are put back (:mod:`grader.classroom.guard`).
+
+What the grader writes into the cells is in the notebook's language
+(:func:`grader.classroom.verdicts.notebook_language`); its notes for the instructor are in the
+instructor's (the locale variables').
 """
 from __future__ import annotations
 
@@ -27,15 +31,16 @@ from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Dict
 
+from ..i18n import N_, _, choose, render, translate
 from .guard import grades_of, restore_grades
 from .repair import NOTES
-from .verdicts import Verdicts, cell_outputs, judge
+from .verdicts import Verdicts, cell_outputs, judge, notebook_language
 
 CHECK_PREFIX = "check_"  # grade_id of the graded cell that runs check NAME: check_NAME
 SKIP_TAG = "skip-execution"  # nbclient leaves cells with this tag unexecuted
 RESOURCE = "factor_six"  # key of this module's state in nbconvert's resources
-REPORT_SKIPPED = ("This cell runs the grader's report. It was not run again at grading time: each "
-                  "graded cell below shows its own check's result.\n")
+REPORT_SKIPPED = N_("This cell runs the grader's report. It was not run again at grading time: each "
+                    "graded cell below shows its own check's result.\n")
 
 # Called with (notebook id, Verdicts) as soon as a verdict exists, before any kernel starts:
 # `grader autograde` sends verdicts to its recorder this way (see grader.classroom.job).
@@ -120,7 +125,7 @@ class GradeOutsideKernel(NbGraderPreprocessor):
                     tags.append(SKIP_TAG)
                     skipped.append(index)
         resources[RESOURCE] = {"verdicts": verdicts, "cells": cells, "skipped": skipped,
-                               "grades": grades_of(resources)}
+                               "grades": grades_of(resources), "lang": notebook_language(nb)}
         return nb, resources
 
 
@@ -130,17 +135,19 @@ class ApplyVerdicts(NbGraderPreprocessor):
     def preprocess(self, nb, resources):
         state = resources.get(RESOURCE)
         if state:
-            apply(nb, state["verdicts"], state["cells"], state["skipped"])
+            apply(nb, state["verdicts"], state["cells"], state["skipped"], state.get("lang"))
             if restore_grades(resources, state["grades"]):
                 self.log.warning("The notebook changed its own grades in the gradebook while it ran; "
                                  "they were put back.")
-                nb.metadata.setdefault(NOTES, []).append(
-                    "The notebook changed its own grades in the gradebook while it ran; they were put back.")
+                said = _("The notebook changed its own grades in the gradebook while it ran; they were put back.")
+                nb.metadata.setdefault(NOTES, []).append(render(said, choose(None)))  # for the instructor
         return nb, resources
 
 
-def apply(nb, verdicts: Verdicts, cells: dict[str, str], skipped: list[int]) -> None:
-    """Write the verdicts into the check cells (and a note into skipped report cells), in place."""
+def apply(nb, verdicts: Verdicts, cells: dict[str, str], skipped: list[int], lang: str | None = None) -> None:
+    """Write the verdicts into the check cells (and a note into skipped report cells), in place, in
+    ``lang`` (by default the notebook's language)."""
+    lang = lang or notebook_language(nb)
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
@@ -152,10 +159,11 @@ def apply(nb, verdicts: Verdicts, cells: dict[str, str], skipped: list[int]) -> 
                 cell.metadata.pop("tags", None)
         name = cells.get(_grade_id(cell))
         if name is not None:
-            cell.outputs = [_node(output) for output in cell_outputs(verdicts, name)]
+            cell.outputs = [_node(output) for output in cell_outputs(verdicts, name, lang)]
             cell.execution_count = None
         elif index in skipped:
-            cell.outputs = [_node({"output_type": "stream", "name": "stdout", "text": REPORT_SKIPPED})]
+            cell.outputs = [_node({"output_type": "stream", "name": "stdout",
+                                   "text": translate(REPORT_SKIPPED, lang)})]
 
 
 def _node(output: dict):

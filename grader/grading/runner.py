@@ -15,11 +15,12 @@ from .. import checks as registry
 from ..checks import guards
 from ..checks.base import FAILED, NOT_GRADED, PASSED, CheckResult, Check, Inconclusive, Scenario, Verdict
 from ..checks.feedback import ContractError, explain
+from ..i18n import Text, _, render, translate
 from ..platform.cluster import OutOfTime
 from ..platform.platform import Platform
 from ..platform.ports import listening_sockets
 from ..platform.release import BuildFailed
-from .report import Report
+from .report import STATUSES, Report
 from ..platform.services.redis import ServiceError
 from ..platform.source import AppSource, load
 from ..errors import BadInput, CheckFailed
@@ -58,7 +59,7 @@ def grade(exercise: str, path: str | Path | AppSource, names=None, *, seed: int 
     except BadInput:
         raise
     except (BuildFailed, ServiceError) as failure:
-        _not_graded(checks, results, str(failure))
+        _not_graded(checks, results, failure.args[0] if failure.args and isinstance(failure.args[0], str) else str(failure))
     except Exception as error:  # a grader bug must not cost the learner a traceback
         _not_graded(checks, results, internal_error(error))
     return Report(exercise, source.origin, seed, results, source.notes)
@@ -130,9 +131,9 @@ def _run_one(check: Check, scenario: Scenario, budget: float) -> CheckResult:
     except OutOfTime:
         not_graded = too_slow(cluster, budget)
     except Inconclusive as unsure:
-        not_graded = str(unsure)
+        not_graded = unsure.args[0] if unsure.args and isinstance(unsure.args[0], str) else str(unsure)
     except ContractError as broken:
-        verdict = Verdict(False, str(broken))
+        verdict = Verdict(False, broken.feedback)
     except BootFailed as failure:
         verdict = Verdict(False, boot_feedback(failure))
     except Exception as error:  # a grader bug must not cost the learner a traceback
@@ -142,7 +143,7 @@ def _run_one(check: Check, scenario: Scenario, budget: float) -> CheckResult:
     stopped = guards.stopped_for_memory(cluster)
     if stopped:  # whatever else happened, the platform stopped a process for its memory: that is the cause
         told = verdict.feedback if verdict is not None and not verdict.passed else None
-        return _result(check, FAILED, 0, "\n\n".join(filter(None, [guards.memory_feedback(stopped), told])))
+        return _result(check, FAILED, 0, Text(tuple(filter(None, [guards.memory_feedback(stopped), told])), "\n\n"))
     if not_graded is not None:
         return _result(check, NOT_GRADED, 0, not_graded)
     verdict = guards.review(scenario, verdict)
@@ -151,67 +152,91 @@ def _run_one(check: Check, scenario: Scenario, budget: float) -> CheckResult:
 
 
 def _result(check: Check, status: str, points: float, feedback: str, figure: str = "") -> CheckResult:
-    return CheckResult(check.name, check.title, status, points, check.points, feedback, check.hidden, figure)
+    """The frozen result; ``feedback`` is kept in English and, when it is a message, as the message
+    too, for reports in other languages."""
+    message = feedback if hasattr(feedback, "render") else None
+    english = message.render("en") if message is not None else str(feedback)
+    return CheckResult(check.name, check.title, status, points, check.points, english, check.hidden, figure, message)
 
 
 def too_slow(cluster, budget: float) -> str:
     slowest = max(cluster.log, key=lambda response: response.latency, default=None)
-    saw = f"The check's {budget:g} s ran out after {len(cluster.log)} requests"
-    saw += f"; the slowest was {slowest.describe()} after {slowest.latency:.1f} s." if slowest else "."
-    return explain("The grader sent the requests this check needs, one after another.", saw, "",
-                   "Each request here should take milliseconds: look for sleeps, slow loops or calls "
-                   "that wait on something outside the app, and run the check again.")
+    if slowest:
+        saw = _("The check's {budget:g} s ran out after {count} requests; the slowest was {slowest} after "
+                "{latency:.1f} s.", budget=budget, count=len(cluster.log), slowest=slowest.describe(),
+                latency=slowest.latency)
+    else:
+        saw = _("The check's {budget:g} s ran out after {count} requests.", budget=budget, count=len(cluster.log))
+    return explain(_("The grader sent the requests this check needs, one after another."), saw, "",
+                   _("Each request here should take milliseconds: look for sleeps, slow loops or calls "
+                     "that wait on something outside the app, and run the check again."))
 
 
 def internal_error(error: Exception) -> str:
-    return (f"The grader itself failed while running this check ({type(error).__name__}: {error}). "
-            "This is not your app's fault: please report it to your instructor with this message.")
+    said = f"{type(error).__name__}: {error}"
+    return _("The grader itself failed while running this check ({error}). This is not your app's fault: "
+             "please report it to your instructor with this message.", error=said)
 
 
-def boot_feedback(failure: BootFailed) -> str:
+def boot_feedback(failure: BootFailed) -> Text:
     incarnation = failure.incarnation
     web = incarnation.kind == "web"
-    needs = " Nothing could be graded, because " + (
-        "no request could be answered." if web else
-        f"every check needs the app's `{incarnation.kind}` processes running, as the Procfile declares them.")
-    environment = ("a fresh process that has only what the platform gives it: the release's files and "
-                   "the environment (PORT, DATABASE_URL, REDIS_URL).")
+    name, pid, reason, port = incarnation.name, incarnation.pid, failure.reason, incarnation.port
+    needs = _("Nothing could be graded, because no request could be answered.") if web else \
+        _("Nothing could be graded, because every check needs the app's `{kind}` processes running, as "
+          "the Procfile declares them.", kind=incarnation.kind)
     if not failure.timed_out and web and _port_taken(incarnation):
-        saw = (f"{incarnation.name} (pid {incarnation.pid}) {failure.reason}: port {incarnation.port}, the "
-               f"port the platform gave it in $PORT, was taken by another process on this machine before "
-               f"the app could listen on it.")
-        fix = ("This is not your app's fault: the platform chose a free port, and something else took it in "
-               "the moment before your app bound it. Run the check again.")
+        saw = _("{name} (pid {pid}) {reason}: port {port}, the port the platform gave it in $PORT, was taken "
+                "by another process on this machine before the app could listen on it.",
+                name=name, pid=pid, reason=reason, port=port)
+        fix = _("This is not your app's fault: the platform chose a free port, and something else took it in "
+                "the moment before your app bound it. Run the check again.")
     elif not failure.timed_out:
         stderr = incarnation.stderr_excerpt()[1]  # read once: it is a file on disk
         printed = [line for line in (incarnation.stdout_tail() + "\n" + stderr).splitlines()
                    if line.strip() and not GUNICORN_LOG.match(line)]
-        silent = not printed
-        gunicorn = stderr.strip() != ""
-        saw = f"{incarnation.name} (pid {incarnation.pid}) {failure.reason}." + (
-            "" if not silent else " Your app printed nothing of its own (the lines below are gunicorn's)."
-            if gunicorn else " It printed nothing, on stdout or on stderr.")
-        read = ("Look for code that exits without a word (sys.exit, os._exit) or a process killed from "
-                "outside" if silent else "Read the error below")
-        code = "app.py" if web else f"the code the Procfile's `{incarnation.kind}` line runs"
-        fix = (f"{read}, fix {code}, and run the check again. "
-               f"{'The app must import cleanly' if web else 'It must start'} in {environment}")
+        saw = _("{name} (pid {pid}) {reason}.", name=name, pid=pid, reason=reason)
+        if not printed:
+            saw = Text((saw, _("Your app printed nothing of its own (the lines below are gunicorn's).")
+                        if stderr.strip() else _("It printed nothing, on stdout or on stderr.")), " ")
+        fix = _fix_boot(incarnation.kind, silent=not printed)
     elif not web:
-        saw = f"{incarnation.name} {failure.reason}: the platform could not start it in time."
-        fix = ("This is rarely the app's fault (the machine may be very busy): run the check again, and tell "
-               "your instructor if it happens again.")
+        saw = _("{name} {reason}: the platform could not start it in time.", name=name, reason=reason)
+        fix = _("This is rarely the app's fault (the machine may be very busy): run the check again, and tell "
+                "your instructor if it happens again.")
     elif incarnation.mode == "exec":
-        saw = (f"{incarnation.name} (pid {incarnation.pid}) {failure.reason}: it never answered HTTP on "
-               f"port {incarnation.port}, the port the platform gave it in $PORT, so it was killed.")
-        fix = ("A web process must listen on 127.0.0.1:$PORT. The simplest way is the Procfile line "
-               "`web: gunicorn app:app`, which the grader runs on the right port for you.")
+        saw = _("{name} (pid {pid}) {reason}: it never answered HTTP on port {port}, the port the platform "
+                "gave it in $PORT, so it was killed.", name=name, pid=pid, reason=reason, port=port)
+        fix = _("A web process must listen on 127.0.0.1:$PORT. The simplest way is the Procfile line "
+                "`web: gunicorn app:app`, which the grader runs on the right port for you.")
     else:
-        saw = f"{incarnation.name} (pid {incarnation.pid}) {failure.reason}: importing app.py never finished, so it was killed."
-        fix = ("Make sure importing app.py returns quickly: no input(), no endless loop, no server "
-               "started by hand (gunicorn serves the `app` object for you).")
+        saw = _("{name} (pid {pid}) {reason}: importing app.py never finished, so it was killed.",
+                name=name, pid=pid, reason=reason)
+        fix = _("Make sure importing app.py returns quickly: no input(), no endless loop, no server "
+                "started by hand (gunicorn serves the `app` object for you).")
     return explain(
-        "The grader built a release of your app and started its processes as its Procfile says (by default `web: gunicorn app:app`).",
-        saw + needs, "", fix, [incarnation])
+        _("The grader built a release of your app and started its processes as its Procfile says (by "
+          "default `web: gunicorn app:app`)."),
+        Text((saw, needs), " "), "", fix, [incarnation])
+
+
+def _fix_boot(kind: str, silent: bool):
+    """What to do about a process that exited while it started."""
+    environment = _("a fresh process that has only what the platform gives it: the release's files and "
+                    "the environment (PORT, DATABASE_URL, REDIS_URL).")
+    if kind == "web":
+        if silent:
+            return _("Look for code that exits without a word (sys.exit, os._exit) or a process killed from "
+                     "outside, fix app.py, and run the check again. The app must import cleanly in "
+                     "{environment}", environment=environment)
+        return _("Read the error below, fix app.py, and run the check again. The app must import cleanly in "
+                 "{environment}", environment=environment)
+    if silent:
+        return _("Look for code that exits without a word (sys.exit, os._exit) or a process killed from "
+                 "outside, fix the code the Procfile's `{kind}` line runs, and run the check again. It must "
+                 "start in {environment}", kind=kind, environment=environment)
+    return _("Read the error below, fix the code the Procfile's `{kind}` line runs, and run the check again. "
+             "It must start in {environment}", kind=kind, environment=environment)
 
 
 def _port_taken(incarnation) -> bool:
@@ -221,15 +246,16 @@ def _port_taken(incarnation) -> bool:
         and bool(listening_sockets(incarnation.port))
 
 
-def assert_passes(exercise: str, name: str, path=".", *, seed: int = 0, **options) -> None:
+def assert_passes(exercise: str, name: str, path=".", *, seed: int = 0, lang: str | None = None, **options) -> None:
     """Run one check; raise AssertionError whose message is the learner's feedback if it fails.
 
     This is what an nbgrader test cell calls: the cell passes (and earns its points) exactly when
     the check passes, and a failing cell shows the feedback instead of a bare assertion.
     """
-    report = grade(exercise, path, [name], seed=seed, **options)
-    result = report.results[0]
-    notes = "".join(note + "\n" for note in report.notes)
+    report = grade(exercise, path, [name], seed=seed, **options).in_language(lang)
+    lang, result = report.lang, report.results[0]
+    notes = "".join(render(note, lang) + "\n" for note in report.notes)
+    said = _("{title}: {status}.", title=result.title_in(lang), status=translate(STATUSES[result.status], lang))
     if not result.passed:
-        raise CheckFailed(f"{notes}{result.title}: {result.status}.\n{result.feedback}")
-    print(f"{notes}{result.title}: passed. {result.feedback}")
+        raise CheckFailed(f"{notes}{said.render(lang)}\n{result.feedback_in(lang)}")
+    print(f"{notes}{said.render(lang)} {result.feedback_in(lang)}")

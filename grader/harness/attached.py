@@ -12,6 +12,7 @@ import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from ..i18n import _
 from ..platform.events import Connection
 
 STORE_PORTS = {6379: "REDIS_URL", 6380: "REDIS_URL", 5432: "DATABASE_URL", 3306: "DATABASE_URL"}
@@ -28,7 +29,7 @@ class StrayConnection:
     @property
     def variable(self) -> str:
         """The setting the app should have read instead (a guess from the port)."""
-        return STORE_PORTS.get(self.port, "REDIS_URL or DATABASE_URL")
+        return STORE_PORTS.get(self.port) or _("REDIS_URL or DATABASE_URL")
 
 
 def endpoints(env: dict[str, str]) -> set[tuple[str, int]]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import sqlite3
 from contextlib import closing
 
+from ..i18n import Message, _, _n
 from ..platform.services.sqlite import SQLiteService
 
 TIMEOUT = 5.0  # seconds for one look at a store
@@ -35,17 +36,40 @@ def take(env: dict[str, str], *, redis: bool = True, database: bool = True) -> d
     return found
 
 
-def growth(before: dict[str, int], after: dict[str, int]) -> list[str]:
-    """What appeared or grew between two inventories, one phrase each, in a stable order."""
+def growth(before: dict[str, int], after: dict[str, int]) -> list[Message]:
+    """What appeared or grew between two inventories, one phrase (a message) each, in a stable order."""
     said = []
     for place, count in after.items():
-        unit = "rows" if place.startswith("SQLite") else "entries"
-        if place not in before:
-            said.append(f"{place} appeared" if place.startswith("Redis string")
-                        else f"{place} appeared, holding {count} {unit}")
+        rows, where = place.startswith("SQLite"), _place(place)
+        if place not in before and place.startswith("Redis string"):
+            said.append(_("{place} appeared", place=where))
+        elif place not in before and rows:
+            # TRANSLATORS: the English keeps the plural even for one; give the singular its own form.
+            said.append(_n("{place} appeared, holding {count} rows", "{place} appeared, holding {count} rows",
+                           count, place=where))
+        elif place not in before:
+            # TRANSLATORS: the English keeps the plural even for one; give the singular its own form.
+            said.append(_n("{place} appeared, holding {count} entries", "{place} appeared, holding {count} entries",
+                           count, place=where))
+        elif count > before[place] and rows:
+            # TRANSLATORS: the English keeps the plural even for one; give the singular its own form.
+            said.append(_n("{place} grew from {before} to {count} rows", "{place} grew from {before} to {count} rows",
+                           count, place=where, before=before[place]))
         elif count > before[place]:
-            said.append(f"{place} grew from {before[place]} to {count} {unit}")
+            # TRANSLATORS: the English keeps the plural even for one; give the singular its own form.
+            said.append(_n("{place} grew from {before} to {count} entries",
+                           "{place} grew from {before} to {count} entries", count, place=where, before=before[place]))
     return said
+
+
+def _place(place: str) -> Message | str:
+    """An inventory's place (``SQLite table 'reports'``, ``Redis hash 'report:1'``) as a message."""
+    if place.startswith("SQLite table "):
+        return _("SQLite table {name}", name=place[len("SQLite table "):])
+    if place.startswith("Redis "):
+        kind, _space, name = place[len("Redis "):].partition(" ")
+        return _("Redis {kind} {name}", kind=kind, name=name)
+    return place
 
 
 def _redis(url: str) -> dict[str, int]:

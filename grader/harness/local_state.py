@@ -15,18 +15,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..i18n import N_, Message, Text, _
 from ..platform.events import FileAccess
 
 MAX_LISTED = 4  # local files named in feedback; the rest are counted
 
 SCRATCH, PRIVATE_TMP, WORKDIR, HOME, SHARED = "scratch", "private /tmp", "workdir", "home", "shared"
 WHERE = {
-    SCRATCH: "its scratch space",
-    PRIVATE_TMP: "its own /tmp, private to this process and emptied at every restart, as on a real platform",
-    WORKDIR: "its working directory, which is private to this process and reset on every restart",
-    HOME: "its HOME directory, which is private to this process and reset on every restart",
-    SHARED: "this machine's disk, which every worker here happens to share; on a real platform each "
-            "process has a disk of its own, wiped at every restart",
+    SCRATCH: N_("its scratch space"),
+    PRIVATE_TMP: N_("its own /tmp, private to this process and emptied at every restart, as on a real platform"),
+    WORKDIR: N_("its working directory, which is private to this process and reset on every restart"),
+    HOME: N_("its HOME directory, which is private to this process and reset on every restart"),
+    SHARED: N_("this machine's disk, which every worker here happens to share; on a real platform each "
+               "process has a disk of its own, wiped at every restart"),
 }
 LOG_SUFFIXES = (".log", ".out", ".err")
 DATABASE, LASTING, LOG, LEFTOVER, WRITTEN = "database", "lasting", "log", "leftover", "written"
@@ -41,17 +42,19 @@ class Finding:
     place: str
     kind: str
 
-    def describe(self) -> str:
-        where = WHERE[self.place]
+    def describe(self) -> Message:
+        where, worker, path = _(WHERE[self.place]), self.worker, self.path
         if self.kind == DATABASE:
-            return f"{self.worker} opened a SQLite database {self.path} ({where})"
+            return _("{worker} opened a SQLite database {path} ({where})", worker=worker, path=path, where=where)
         if self.kind == LASTING:
-            return f"{self.worker} kept state in {self.path}, writing it and reading it back ({where})"
+            return _("{worker} kept state in {path}, writing it and reading it back ({where})",
+                     worker=worker, path=path, where=where)
         if self.kind == LOG:
-            return f"{self.worker} wrote the log file {self.path} ({where})"
+            return _("{worker} wrote the log file {path} ({where})", worker=worker, path=path, where=where)
         if self.kind == LEFTOVER:
-            return f"{self.worker} left {self.path} behind after the request ended ({where})"
-        return f"{self.worker} wrote {self.path} ({where})"
+            return _("{worker} left {path} behind after the request ended ({where})", worker=worker, path=path,
+                     where=where)
+        return _("{worker} wrote {path} ({where})", worker=worker, path=path, where=where)
 
 
 @dataclass(frozen=True)
@@ -118,12 +121,12 @@ def recorded_findings(scenario) -> list[Finding]:
     return findings(scenario.cluster, platform.bus.recorded(FileAccess), platform.service_paths())
 
 
-def listed(found: list[Finding], limit: int = MAX_LISTED) -> str:
+def listed(found: list[Finding], limit: int = MAX_LISTED) -> Text:
     """The findings as indented feedback lines: the first ``limit`` described, the rest counted."""
-    lines = ["    " + finding.describe() for finding in found[:limit]]
+    lines = [finding.describe() for finding in found[:limit]]
     if len(found) > limit:
-        lines.append(f"    ... and {len(found) - limit} more")
-    return "\n".join(lines)
+        lines.append(_("... and {count} more", count=len(found) - limit))
+    return Text([Text(("    ", line), "") for line in lines])
 
 
 def shared_state(cluster, accesses: list[FileAccess], service_paths: list[Path]) -> list[SharedState]:

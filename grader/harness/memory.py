@@ -16,6 +16,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from ..i18n import _
+
 KIB = 1024
 SAMPLE_INTERVAL = 0.005  # seconds between two readings of a sampled process
 
@@ -30,10 +32,10 @@ def status(pid: int) -> dict[str, int]:
         with open(f"/proc/{pid}/status") as handle:
             lines = handle.read().splitlines()
     except OSError as error:
-        raise NoSuchProcess(f"cannot read the memory of process {pid}: {error}") from None
+        raise NoSuchProcess(_("cannot read the memory of process {pid}: {error}", pid=pid, error=str(error))) from None
     found = {}
     for line in lines:
-        key, _, value = line.partition(":")
+        key, _colon, value = line.partition(":")
         parts = value.split()
         if len(parts) == 2 and parts[1] == "kB":
             found[key] = int(parts[0]) * KIB

@@ -13,6 +13,7 @@ import threading
 
 from ..harness.faults import BURST_CONCURRENCY, burst
 from ..harness.memory import sampled
+from ..i18n import _
 from ..platform.cluster import Cluster
 from ..platform.http import REQUEST_TIMEOUT, Response
 from ..platform.routing import Router
@@ -102,7 +103,8 @@ class LiveCluster(Cluster):
         from ..harness.faults import burst  # faults builds on the cluster, which imports this module
         self._ensure_running()
         if count < 0 or concurrency < 1:
-            raise ValueError(f"a burst needs count >= 0 and concurrency >= 1, not {count} and {concurrency}")
+            raise ValueError(_("a burst needs count >= 0 and concurrency >= 1, not {count} and {concurrency}",
+                               count=count, concurrency=concurrency))
         return burst(self, method, path, count, payload, concurrency)
 
     def set_store_latency(self, seconds: float) -> None:
@@ -114,9 +116,10 @@ class LiveCluster(Cluster):
         """
         self._ensure_running()
         if seconds < 0:
-            raise ValueError(f"a latency is a duration in seconds and cannot be negative, not {seconds}")
+            raise ValueError(_("a latency is a duration in seconds and cannot be negative, not {seconds}",
+                               seconds=seconds))
         if self.platform is None:
-            raise RuntimeError("this cluster runs without a platform, so it has no store to slow down")
+            raise RuntimeError(_("this cluster runs without a platform, so it has no store to slow down"))
         self.platform.set_store_latency(seconds)
 
     @contextlib.contextmanager

@@ -10,7 +10,8 @@ lives under a prefix it does not know, while the exercise contracts use absolute
 ``ProxyFix`` reads it); the front door passes that header on to the app and, as a reverse proxy's
 HTML rewriting does, puts the prefix before every root-relative link of an HTML answer
 (``href``, ``src`` and ``action``), so pages, stylesheets and forms work through the proxy. Redirects
-are left to the proxy, which rewrites ``Location`` itself.
+are left to the proxy, which rewrites ``Location`` itself. What the front door says itself (no
+worker serving, a body too big) it says in ``lang``, by default the one the locale variables name.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import threading
 from http.cookies import SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from ..i18n import Message, Text, _, choose
 from ..platform.cluster import ClusterStopped
 from ..platform.http import Client, Raw
 
@@ -29,8 +31,8 @@ MAX_BODY = 64 * 2**20  # bytes of request body the front door accepts (a demo's 
 
 
 class FrontDoor:
-    def __init__(self, cluster, port: int = 0):
-        handler = _handler_for(cluster)
+    def __init__(self, cluster, port: int = 0, lang: str | None = None):
+        handler = _handler_for(cluster, choose(lang))
         self.server = ThreadingHTTPServer(("127.0.0.1", port), handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
@@ -57,14 +59,14 @@ def with_prefix(body: bytes, prefix: str) -> bytes:
     return ROOT_LINK.sub(lambda match: match.group(1) + prefix.encode() + b"/", body) if prefix else body
 
 
-def _handler_for(cluster):
+def _handler_for(cluster, lang: str = "en"):
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
         def _forward(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             if length > MAX_BODY:
-                self._fail(413, f"the front door accepts bodies up to {MAX_BODY // 2**20} MiB")
+                self._fail(413, _("the front door accepts bodies up to {mib} MiB", mib=MAX_BODY // 2**20))
                 return
             data = self.rfile.read(length) if length else b""
             prefix = prefix_of(self.headers)
@@ -74,13 +76,13 @@ def _handler_for(cluster):
             try:
                 reply = cluster.request(self.command, self.path, body, client=client)
             except ClusterStopped as stopped:
-                self._fail(503, str(stopped))
+                self._fail(503, stopped.args[0] if stopped.args else str(stopped))  # its message, said in lang
                 return
             except LookupError:
-                self._fail(503, "no worker is serving")
+                self._fail(503, _("no worker is serving"))
                 return
             if reply.status is None:
-                self._fail(502, f"{reply.worker}: {reply.error}")
+                self._fail(502, Text((f"{reply.worker}:", reply.error), " "))
                 return
             content = reply.content or b""
             html = any("text/html" in value for value in reply.header("Content-Type"))
@@ -96,8 +98,9 @@ def _handler_for(cluster):
             if self.command != "HEAD":
                 self.wfile.write(content)
 
-        def _fail(self, status: int, why: str) -> None:
-            data = why.encode()
+        def _fail(self, status: int, why) -> None:
+            """Answer ``status`` with ``why`` (a message, said in the front door's language) as text."""
+            data = (why.render(lang) if isinstance(why, (Message, Text)) else str(why)).encode()
             self.send_response(status)
             self.send_header("Content-Type", "text/plain; charset=utf-8")
             self.send_header("Content-Length", str(len(data)))

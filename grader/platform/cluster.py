@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ..errors import BadInput, LearnerError
+from ..i18n import N_, _
 from .events import EventBus
 from .http import REQUEST_TIMEOUT, Client, Response, send
 from .proctree import signal_tree
@@ -25,7 +26,7 @@ from .routing import Router
 from .worker import Incarnation, Worker
 
 GRACEFUL_TIMEOUT = 3.0
-STOPPED_MESSAGE = "this cluster was stopped; run the cell that launches it again"
+STOPPED_MESSAGE = N_("this cluster was stopped; run the cell that launches it again")
 STOP_REASONS = ("restart", "crash", "restart_all", "scale", "close")
 
 
@@ -37,7 +38,7 @@ class ClusterStopped(LearnerError, RuntimeError):
     """An action was asked of a cluster whose processes have all been stopped."""
 
     def __init__(self) -> None:
-        super().__init__(STOPPED_MESSAGE)
+        super().__init__(_(STOPPED_MESSAGE))
 
 
 class UnknownWorker(LearnerError, KeyError):
@@ -52,9 +53,10 @@ class MissingProcessType(BadInput, ValueError):
     graded as it stands (BadInput: one line for the learner), and it is still a ValueError."""
 
     def __init__(self, kind: str, declared) -> None:
-        super().__init__(f"this needs {kind} processes, but the app's Procfile declares only "
-                         f"{', '.join(declared)}. Add a line for them to the Procfile, such as "
-                         f"`{kind}: python {kind}.py`.")
+        line = f"{kind}: python {kind}.py"
+        super().__init__(_("this needs {kind} processes, but the app's Procfile declares only {declared}. Add a "
+                           "line for them to the Procfile, such as `{line}`.", kind=kind,
+                           declared=", ".join(declared), line=line))
 
 
 @dataclass(frozen=True)
@@ -146,8 +148,10 @@ class Cluster:
     def _worker(self, name: str) -> Worker:
         self._ensure_running()
         if name not in self.workers:
-            running = ", ".join(self.workers) or "no worker"
-            raise UnknownWorker(f"there is no worker {name!r}; this cluster runs {running}")
+            if not self.workers:
+                raise UnknownWorker(_("there is no worker {name}; this cluster runs no worker", name=repr(name)))
+            raise UnknownWorker(_("there is no worker {name}; this cluster runs {running}", name=repr(name),
+                                  running=", ".join(self.workers)))
         return self.workers[name]
 
     # -- supervision -------------------------------------------------------------------------
@@ -158,7 +162,8 @@ class Cluster:
         """
         self._ensure_running()
         if count < 0:
-            raise ValueError(f"cannot run {count} {kind} processes; the count must be 0 or more")
+            raise ValueError(_("cannot run {count} {kind} processes; the count must be 0 or more", count=count,
+                               kind=kind))
         names = [name for name, worker in self.workers.items() if worker.kind == kind]
         for name in names[count:]:
             worker = self.workers.pop(name)

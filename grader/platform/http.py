@@ -7,6 +7,7 @@ import json
 import time
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
+from ..i18n import _
 
 REQUEST_TIMEOUT = 10.0
 BODY_LIMIT = 2000
@@ -68,10 +69,15 @@ class Response:
     def describe(self) -> str:
         """`POST /hits on web.1 returned 200 {"hits": 1}` — for feedback."""
         if self.status is None:
-            return f"{self.method} {self.path} on {self.worker} failed: {self.error}"
+            return _("{method} {path} on {worker} failed: {error}", method=self.method, path=self.path,
+                     worker=self.worker, error=self.error)
         body = self.body.strip().replace("\n", " ")
         body = body if len(body) <= 120 else body[:117] + "..."
-        return f"{self.method} {self.path} on {self.worker} returned {self.status} {body}".rstrip()
+        if not body:
+            return _("{method} {path} on {worker} returned {status}", method=self.method, path=self.path,
+                     worker=self.worker, status=self.status)
+        return _("{method} {path} on {worker} returned {status} {body}", method=self.method, path=self.path,
+                 worker=self.worker, status=self.status, body=body)
 
 
 def form_file(field_name: str, filename: str, data: bytes, content_type: str = "text/csv") -> Raw:

@@ -17,6 +17,7 @@ import time
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
+from ..i18n import _
 
 RUN_MARKER = "FACTOR_SIX_RUN"
 PR_SET_PDEATHSIG = 1
@@ -35,8 +36,8 @@ class Completed:
 
     def describe(self) -> str:
         if self.returncode is None:
-            return f"did not finish within {self.timeout:g} s and was killed"
-        return f"exited with {describe_status(self.returncode)}"
+            return _("did not finish within {timeout:g} s and was killed", timeout=self.timeout)
+        return _("exited with {status}", status=describe_status(self.returncode))
 
     def tail(self, lines: int = TAIL_LINES) -> str:
         return tail_text(self.output, lines)
@@ -141,10 +142,9 @@ def describe_status(code: int) -> str:
         try:
             name = signal.Signals(-code).name
         except ValueError:
-            name = f"signal {-code}"
-        hint = " (perhaps out of memory?)" if -code == signal.SIGKILL else ""
-        return f"{name}{hint}"
-    return f"exit code {code}"
+            return _("signal {number}", number=-code)
+        return _("{signal} (perhaps out of memory?)", signal=name) if -code == signal.SIGKILL else name
+    return _("exit code {code}", code=code)
 
 
 def tail_text(text: str, lines: int = TAIL_LINES) -> str:

@@ -7,12 +7,15 @@ from __future__ import annotations
 import re
 import shlex
 
+from ..i18n import _
+
 DEFAULT = {"web": "gunicorn app:app"}
 LINE = re.compile(r"^(?P<type>[A-Za-z0-9_-]+):\s*(?P<command>.+)$")
 
 
 class ProcfileError(ValueError):
-    """A Procfile line that does not read as ``type: command``."""
+    """A Procfile line that does not read as ``type: command``; the message (``args[0]``) is a
+    :class:`~grader.i18n.Message`."""
 
 
 def parse(text: str | None) -> dict[str, list[str]]:
@@ -26,13 +29,14 @@ def parse(text: str | None) -> dict[str, list[str]]:
             continue
         match = LINE.match(line)
         if not match:
-            raise ProcfileError(f"Procfile line {number} should read `type: command`, not {line!r}.")
+            raise ProcfileError(_("Procfile line {number} should read `type: command`, not {line}.", number=number,
+                                  line=repr(line)))
         try:
             types[match["type"]] = shlex.split(match["command"])
         except ValueError as error:
-            raise ProcfileError(f"Procfile line {number}: {error}.") from None
+            raise ProcfileError(_("Procfile line {number}: {error}.", number=number, error=str(error))) from None
     if not types:
-        raise ProcfileError("the Procfile names no process type; add at least `web: gunicorn app:app`.")
+        raise ProcfileError(_("the Procfile names no process type; add at least `web: gunicorn app:app`."))
     return types
 
 

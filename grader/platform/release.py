@@ -18,6 +18,7 @@ from . import procfile
 from .processes import run_bounded
 from .source import AppSource
 from ..errors import BadInput
+from ..i18n import _
 
 BUILD_SCRIPT = "build.py"
 BUILD_TIMEOUT = 60.0
@@ -58,7 +59,8 @@ class Release:
 
 
 class BuildFailed(Exception):
-    """The app's build command failed; the message carries its exit code and the end of its output."""
+    """The app's build command failed; the message (a :class:`~grader.i18n.Message`, ``args[0]``)
+    carries its exit code and the end of its output."""
 
 
 def build(source: AppSource, directory: Path, env: dict[str, str], *, version: int = 1,
@@ -74,7 +76,7 @@ def build(source: AppSource, directory: Path, env: dict[str, str], *, version: i
     try:
         types = procfile.parse(text.decode("utf-8", "replace") if text is not None else None)
     except procfile.ProcfileError as error:
-        raise BadInput(str(error)) from None
+        raise BadInput(error.args[0]) from None
     record = None
     if BUILD_SCRIPT in source.files:
         before = _snapshot(directory)
@@ -82,11 +84,11 @@ def build(source: AppSource, directory: Path, env: dict[str, str], *, version: i
         result = run_bounded([sys.executable, BUILD_SCRIPT], cwd=directory, env=env, timeout=BUILD_TIMEOUT)
         seconds = time.monotonic() - started
         if result.returncode != 0:
-            raise BuildFailed(
-                f"The grader built a release of your app, which runs `python {BUILD_SCRIPT}` once, "
-                f"before any worker starts. It {result.describe()}, so no worker could be started. "
-                f"Fix {BUILD_SCRIPT} and run the check again. Its last lines of output:\n"
-                + "\n".join("    " + line for line in result.tail().splitlines()))
+            output = "\n".join("    " + line for line in result.tail().splitlines())
+            raise BuildFailed(_(
+                "The grader built a release of your app, which runs `python build.py` once, before any "
+                "worker starts. It {outcome}, so no worker could be started. Fix build.py and run the check "
+                "again. Its last lines of output:\n{output}", outcome=result.describe(), output=output))
         after = _snapshot(directory)
         written = tuple(name for name, state in after.items() if before.get(name) != state)
         record = BuildRecord(token, result.output, seconds, written, env.get("HOME", ""), env.get("TMPDIR", ""))

@@ -11,13 +11,16 @@ import threading
 import zlib
 from typing import Sequence
 
+from ..i18n import _
+
 POLICIES = ("round_robin", "random", "never_same", "sticky")
 
 
 class Router:
     def __init__(self, policy: str = "round_robin", seed: int = 0):
         if policy not in POLICIES:
-            raise ValueError(f"unknown routing policy {policy!r}; choose one of {', '.join(POLICIES)}")
+            raise ValueError(_("unknown routing policy {policy}; choose one of {policies}", policy=repr(policy),
+                               policies=", ".join(POLICIES)))
         self.policy = policy
         self._random = random.Random(seed)
         self._next = 0
@@ -27,7 +30,7 @@ class Router:
     def choose(self, names: Sequence[str], client: str = "default") -> str:
         """Pick one of the serving workers' names (in stable order) for this client's request."""
         if not names:
-            raise LookupError("no worker is serving")
+            raise LookupError(_("no worker is serving"))
         with self._lock:
             if self.policy == "round_robin":
                 chosen = names[self._next % len(names)]

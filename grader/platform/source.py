@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import BadInput
+from ..i18n import _
 
 APP_ENTRY = "app.py"
 IGNORED_NAMES = {"__pycache__", ".ipynb_checkpoints", ".git"}
@@ -38,19 +39,23 @@ def load(path: str | Path) -> AppSource:
     """Load an app from a directory or a notebook; raise BadInput with a clear message otherwise."""
     path = Path(path)
     if not path.exists():
-        raise BadInput(f"{path} does not exist. Give the folder that holds app.py, or your exercise notebook.")
+        raise BadInput(_("{path} does not exist. Give the folder that holds app.py, or your exercise notebook.",
+                         path=str(path)))
     if path.is_dir():
         source = _from_directory(path)
     elif path.suffix == ".ipynb":
         source = _from_notebook(path)
     else:
-        raise BadInput(f"{path} is neither a folder nor a notebook (.ipynb).")
+        raise BadInput(_("{path} is neither a folder nor a notebook (.ipynb).", path=str(path)))
     if APP_ENTRY not in source.files:
         if path.is_dir():
             _raise_unrun_cell(path)
-        where = "no %%writefile app.py cell" if path.suffix == ".ipynb" else "no app.py"
-        shown = path.resolve() if path.is_dir() else path  # "." says nothing in a notebook
-        raise BadInput(f"{shown} has {where}. Write your app in app.py (a WSGI callable named `app`).")
+        shown = str(path.resolve() if path.is_dir() else path)  # "." says nothing in a notebook
+        if path.suffix == ".ipynb":
+            raise BadInput(_("{path} has no %%writefile app.py cell. Write your app in app.py (a WSGI callable "
+                             "named `app`).", path=shown))
+        raise BadInput(_("{path} has no app.py. Write your app in app.py (a WSGI callable named `app`).",
+                         path=shown))
     return source
 
 
@@ -58,8 +63,9 @@ def _raise_unrun_cell(directory: Path) -> None:
     """The clearer message for a learner who wrote the %%writefile cell but never ran it."""
     for notebook, cells in _notebooks_in(directory):
         if APP_ENTRY in cells:
-            raise BadInput(f"there is no {APP_ENTRY} next to {notebook.name} yet: run its `%%writefile "
-                           f"{APP_ENTRY}` cell (Shift+Enter), which saves your app to {APP_ENTRY}, then run this cell again.")
+            raise BadInput(_("there is no app.py next to {notebook} yet: run its `%%writefile app.py` cell "
+                             "(Shift+Enter), which saves your app to app.py, then run this cell again.",
+                             notebook=notebook.name))
 
 
 def _stale_files(directory: Path, files: dict[str, bytes]) -> list[str]:
@@ -70,12 +76,13 @@ def _stale_files(directory: Path, files: dict[str, bytes]) -> list[str]:
         for name, body in cells.items():
             written = (directory / name).stat().st_mtime if name in files else None
             if written is None:
-                notes.append(f"{notebook.name} has a `%%writefile {name}` cell that was never run, so "
-                             f"{name} was not graded: run that cell, then grade again.")
+                notes.append(_("{notebook} has a `%%writefile {name}` cell that was never run, so {name} was "
+                               "not graded: run that cell, then grade again.", notebook=notebook.name, name=name))
             elif saved > written and body.rstrip(b"\n") != files[name].rstrip(b"\n"):
-                notes.append(f"{name} was written at {_clock(written)}, but {notebook.name} was saved later, "
-                             f"at {_clock(saved)}, with a different `%%writefile {name}` cell. The grader ran "
-                             f"the older {name}: run that cell (Shift+Enter) to save your latest code, then grade again.")
+                notes.append(_("{name} was written at {written}, but {notebook} was saved later, at {saved}, "
+                               "with a different `%%writefile {name}` cell. The grader ran the older {name}: run "
+                               "that cell (Shift+Enter) to save your latest code, then grade again.",
+                               name=name, written=_clock(written), notebook=notebook.name, saved=_clock(saved)))
     return notes
 
 
@@ -105,11 +112,13 @@ def _from_directory(directory: Path) -> AppSource:
             continue
         total += item.stat().st_size
         if len(files) >= MAX_FILES or total > MAX_BYTES:
-            raise BadInput(f"{directory} holds more than {MAX_FILES} files or {MAX_BYTES // 2**20} MiB; give the app's own folder.")
+            raise BadInput(_("{directory} holds more than {count} files or {mib} MiB; give the app's own folder.",
+                             directory=str(directory), count=MAX_FILES, mib=MAX_BYTES // 2**20))
         files[relative.as_posix()] = item.read_bytes()
     origin = str(directory)
     if APP_ENTRY in files:
-        origin = f"{directory / APP_ENTRY}, written {_clock((directory / APP_ENTRY).stat().st_mtime)}"
+        origin = _("{path}, written {time}", path=str(directory / APP_ENTRY),
+                   time=_clock((directory / APP_ENTRY).stat().st_mtime))
     return AppSource(origin=origin, files=files, notes=tuple(_stale_files(directory, files)))
 
 
@@ -117,9 +126,11 @@ def _from_notebook(notebook: Path) -> AppSource:
     try:
         cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
     except (ValueError, KeyError, TypeError, UnicodeDecodeError) as error:
-        raise BadInput(f"{notebook} is not a readable notebook ({error}).") from None
+        raise BadInput(_("{notebook} is not a readable notebook ({error}).", notebook=str(notebook),
+                         error=str(error))) from None
     if not isinstance(cells, list):
-        raise BadInput(f"{notebook} is not a readable notebook (its cells are not a list).")
+        raise BadInput(_("{notebook} is not a readable notebook (its cells are not a list).",
+                         notebook=str(notebook)))
     return AppSource(origin=str(notebook), files=files_from_cells(cells))
 
 
@@ -144,7 +155,7 @@ def files_from_cells(cells: list) -> dict[str, bytes]:
 
 def writefile_cell(text: str) -> tuple[str, bool, str] | None:
     """Parse a ``%%writefile [-a] NAME`` cell into (name, append, body), or None for other cells."""
-    first, _, body = text.partition("\n")
+    first, _newline, body = text.partition("\n")
     if not first.startswith("%%writefile"):
         return None
     try:
@@ -157,5 +168,6 @@ def writefile_cell(text: str) -> tuple[str, bool, str] | None:
         return None
     name = Path(names[0])
     if name.is_absolute() or ".." in name.parts:
-        raise BadInput(f"%%writefile {names[0]}: write your app's files next to the notebook (a relative path).")
+        raise BadInput(_("%%writefile {name}: write your app's files next to the notebook (a relative path).",
+                         name=names[0]))
     return name.as_posix(), append, body if body.endswith("\n") or not body else body + "\n"

@@ -19,6 +19,7 @@ from .ports import held_by, listening_sockets
 from .proctree import descendants, signal_tree
 from .quota import Memory
 from .sandbox import Sandbox
+from ..i18n import _
 
 
 PROBE_INTERVAL = 0.02
@@ -116,9 +117,9 @@ class Incarnation:
 
     def describe_exit(self) -> str:
         if self.exit_code is None:
-            return "still running"
+            return _("still running")
         if self.memory is not None and self.memory.killed:
-            return f"SIGKILL: stopped by the platform at its memory limit ({self.memory.limit // 2**20} MiB)"
+            return _("SIGKILL: stopped by the platform at its memory limit ({mib} MiB)", mib=self.memory.limit // 2**20)
         return describe_status(self.exit_code)
 
 
@@ -164,9 +165,10 @@ class Worker:
             incarnation.ready_at = incarnation.ready_at or time.monotonic()
         if incarnation.exited or incarnation.ready_at is None:
             timed_out = not incarnation.exited
-            started = "before it was ready" if incarnation.kind == "web" else "as soon as it started"
-            reason = (f"was not ready within {timeout:g} s" if timed_out
-                      else f"exited with {describe_status(incarnation.exit_code)} {started}")
+            status = describe_status(incarnation.exit_code) if not timed_out else None
+            reason = (_("was not ready within {timeout:g} s", timeout=timeout) if timed_out
+                      else _("exited with {status} before it was ready", status=status) if incarnation.kind == "web"
+                      else _("exited with {status} as soon as it started", status=status))
             self.kill(incarnation)
             raise BootFailed(incarnation, reason, timed_out=timed_out)
 

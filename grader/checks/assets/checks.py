@@ -10,18 +10,19 @@ record of the workers' files. :mod:`.css` knows stylesheets; :mod:`.pages` the p
 from __future__ import annotations
 
 from ..base import Check
+from ...i18n import N_
 from .built import build, bundle_order
 from .rebuild import fingerprint
 from .runtime import no_runtime_work
 from .serving import cache_headers, same_everywhere
 
 CHECKS = [
-    Check("build", "build.py bundles the CSS into the release, once", 2, build, workers=0),
-    Check("bundle_order", "The bundle holds every source, in file-name order", 1, bundle_order,
+    Check("build", N_("build.py bundles the CSS into the release, once"), 2, build, workers=0),
+    Check("bundle_order", N_("The bundle holds every source, in file-name order"), 1, bundle_order,
           hidden=True, workers=0),
-    Check("same_everywhere", "Every worker serves the same page and the same bytes", 2, same_everywhere),
-    Check("fingerprint", "The fingerprint follows the content, through a rebuild", 2, fingerprint, workers=2),
-    Check("cache_headers", "The bundle is cached for long; made-up names get 404", 1, cache_headers,
+    Check("same_everywhere", N_("Every worker serves the same page and the same bytes"), 2, same_everywhere),
+    Check("fingerprint", N_("The fingerprint follows the content, through a rebuild"), 2, fingerprint, workers=2),
+    Check("cache_headers", N_("The bundle is cached for long; made-up names get 404"), 1, cache_headers,
           hidden=True, workers=1),
-    Check("no_runtime_work", "Nothing is compiled or written at run time", 2, no_runtime_work, workers=2),
+    Check("no_runtime_work", N_("Nothing is compiled or written at run time"), 2, no_runtime_work, workers=2),
 ]

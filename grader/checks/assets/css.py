@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
+from ...i18n import Message, _
+
 SOURCE_DIR = "assets"
 OUTPUT_DIR = "static"
 MANIFEST = f"{OUTPUT_DIR}/manifest.json"
@@ -28,6 +30,11 @@ RULE_BODY = re.compile(r"\{([^{}]*)\}")
 
 class NoBundle(Exception):
     """The release holds no usable manifest or bundle; the message says what is missing, in words."""
+
+    @property
+    def what(self) -> Message | str:
+        """What is missing, as the message it was raised with (``str(self)`` is its English)."""
+        return self.args[0] if self.args and isinstance(self.args[0], str) else str(self)
 
 
 @dataclass(frozen=True)
@@ -66,13 +73,14 @@ def manifest_entry(release_path: Path) -> str:
     """The file name the release's manifest gives for ``app.css``; NoBundle says what is wrong."""
     path = release_path / MANIFEST
     if not path.is_file():
-        raise NoBundle(f"the release has no {MANIFEST}")
+        raise NoBundle(_("the release has no {manifest}", manifest=MANIFEST))
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as error:
-        raise NoBundle(f"{MANIFEST} is not valid JSON ({error})") from None
+        raise NoBundle(_("{manifest} is not valid JSON ({error})", manifest=MANIFEST, error=str(error))) from None
     if not isinstance(manifest, dict) or not isinstance(manifest.get(KEY), str):
-        raise NoBundle(f'{MANIFEST} does not map "{KEY}" to a file name; it holds {_short(manifest)}')
+        raise NoBundle(_('{manifest} does not map "{key}" to a file name; it holds {value}', manifest=MANIFEST,
+                         key=KEY, value=_short(manifest)))
     return manifest[KEY]
 
 
@@ -80,10 +88,13 @@ def bundle_of(release_path: Path) -> Bundle:
     """The bundle the manifest names, read from the release's ``static/`` folder; or NoBundle."""
     name = manifest_entry(release_path)
     if "/" in name or name in ("", ".", ".."):
-        raise NoBundle(f'{MANIFEST} maps "{KEY}" to {name!r}, which is not a file name inside {OUTPUT_DIR}/')
+        raise NoBundle(_('{manifest} maps "{key}" to {name}, which is not a file name inside {folder}/',
+                         manifest=MANIFEST, key=KEY, name=repr(name), folder=OUTPUT_DIR))
     path = release_path / OUTPUT_DIR / name
     if not path.is_file():
-        raise NoBundle(f'{MANIFEST} names {name}, but the release has no {OUTPUT_DIR}/{name}')
+        bundle = f"{OUTPUT_DIR}/{name}"
+        raise NoBundle(_("{manifest} names {name}, but the release has no {bundle}", manifest=MANIFEST, name=name,
+                         bundle=bundle))
     return Bundle(name, path.read_bytes())
 
 
@@ -97,7 +108,7 @@ def expected(release_path: Path) -> bytes:
     return b"".join(normalize((release_path / name).read_bytes()) for name in sources(release_path))
 
 
-def order_problem(bundle: bytes, release_path: Path) -> str | None:
+def order_problem(bundle: bytes, release_path: Path) -> Message | None:
     """None when the bundle holds exactly the sources in order, else what differs, in words."""
     got = normalize(bundle)
     if got == expected(release_path):
@@ -106,19 +117,19 @@ def order_problem(bundle: bytes, release_path: Path) -> str | None:
     texts = {name: normalize((release_path / name).read_bytes()) for name in names}
     missing = [name for name in names if texts[name] and texts[name] not in got]
     if missing:
-        return f"it lacks the rules of {', '.join(missing)}"
+        return _("it lacks the rules of {sources}", sources=", ".join(missing))
     present = [name for name in names if texts[name]]
     found = sorted(present, key=lambda name: got.find(texts[name]))
     if found != present and b"".join(texts[name] for name in found) == got:
-        return (f"it holds the sources in the order {', '.join(found)}, not in file-name order "
-                f"({', '.join(present)})")
+        return _("it holds the sources in the order {found}, not in file-name order ({sources})",
+                 found=", ".join(found), sources=", ".join(present))
     extra = len(got) - len(expected(release_path))
     if extra > 0:
-        return f"it holds every source, plus {extra} more characters of CSS that no source has"
-    return "its rules differ from the sources'"
+        return _("it holds every source, plus {count} more characters of CSS that no source has", count=extra)
+    return _("its rules differ from the sources'")
 
 
-def edit_rule(css: str, token: str) -> tuple[str, str]:
+def edit_rule(css: str, token: str) -> tuple[str, Message]:
     """(new text, what changed): the first rule of ``css`` gets one more declaration.
 
     The grader changes a rule, not only whitespace, so that a build which minifies its output must
@@ -128,13 +139,13 @@ def edit_rule(css: str, token: str) -> tuple[str, str]:
     match = RULE_BODY.search(css)
     if match is None:
         rule = f".factor-six-probe {{ {declaration} }}"
-        return css.rstrip("\n") + ("\n" if css.strip() else "") + rule + "\n", f"added the rule `{rule}`"
+        return css.rstrip("\n") + ("\n" if css.strip() else "") + rule + "\n", _("added the rule `{rule}`", rule=rule)
     body = match.group(1).rstrip()
     joiner = "" if not body.strip() or body.endswith(";") else ";"
     selector = css[:match.start()].rsplit("}", 1)[-1].strip()
-    selector = COMMENT.sub(b"", selector.encode()).decode().strip() or "its first rule"
+    selector = COMMENT.sub(b"", selector.encode()).decode().strip() or _("its first rule")
     new = css[:match.start(1)] + body + joiner + " " + declaration + " " + css[match.end(1):]
-    return new, f"added `{declaration}` to the rule `{selector}`"
+    return new, _("added `{declaration}` to the rule `{selector}`", declaration=declaration, selector=selector)
 
 
 def stylesheet_links(html: str) -> list[str]:

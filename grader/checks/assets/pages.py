@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from ..base import Scenario, Verdict
 from ..feedback import ContractError, explain
+from ...i18n import _
 from .css import Bundle, NoBundle, bundle_of, stylesheet_links
 
-PAGE_SHAPE = ('a 200 HTML page that links its stylesheet: '
-              '<link rel="stylesheet" href="/static/app.<fingerprint>.css">')
+PAGE_SHAPE = _('a 200 HTML page that links its stylesheet: {example}',
+               example='<link rel="stylesheet" href="/static/app.<fingerprint>.css">')
 
 
 def page(scenario: Scenario, worker: str):
@@ -27,6 +28,6 @@ def released_bundle(scenario: Scenario, release=None) -> Bundle:
 def no_bundle(reason: NoBundle) -> Verdict:
     """The verdict of a check that needs the bundle, when the release has none."""
     return Verdict(False, explain(
-        "The grader looked in the release for the bundle build.py made, as every worker will.",
-        f"It found none: {reason}.", "",
-        "The check `build` says what happened when the release was built; fix that first."))
+        _("The grader looked in the release for the bundle build.py made, as every worker will."),
+        _("It found none: {reason}.", reason=reason.what), "",
+        _("The check `build` says what happened when the release was built; fix that first.")))

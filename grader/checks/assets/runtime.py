@@ -14,24 +14,25 @@ from ...platform.events import FileAccess
 from ...harness.local_state import HOME, PRIVATE_TMP, SCRATCH, SHARED, WORKDIR, where
 from ..base import Scenario, Verdict
 from ..feedback import explain, listing
+from ...i18n import N_, Text, _
 from .css import MANIFEST, SOURCE_DIR
 from .pages import page
 
-PLACES = {WORKDIR: "in its own copy of the release", SCRATCH: "in its TMPDIR", HOME: "in its HOME",
-          PRIVATE_TMP: "in its own /tmp", SHARED: "on this machine's disk"}
-STARTING = "while starting (importing app.py)"
+PLACES = {WORKDIR: N_("in its own copy of the release"), SCRATCH: N_("in its TMPDIR"), HOME: N_("in its HOME"),
+          PRIVATE_TMP: N_("in its own /tmp"), SHARED: N_("on this machine's disk")}
+STARTING = _("while starting (importing app.py)")
 FOLDER_OPS = ("os.mkdir", "os.rmdir")
 MAX_LINES = 4
-WHY = ("At run time the release is read-only: every process runs the very files the build made, and a "
-       "file a process writes lands on a disk of its own, which no other process sees and the next restart "
-       "wipes. A process that compiles the bundle itself repeats the build in every process, after every "
-       "restart and on every new worker; where the result depends on the process (its start time, its own "
-       "disk), the workers disagree. Factor VI: the build runs once, in the build stage, and the processes "
-       "only serve what it made.")
-FIX = (f"Move every step that reads {SOURCE_DIR}/ or writes a file into build.py, which the platform runs "
-       f"once per release. app.py should only read {MANIFEST} (once, when it is imported) and serve the "
-       "file it names.")
-SCRATCH_FIX = " TMPDIR is scratch space for a single request, not a cache between requests."
+WHY = _("At run time the release is read-only: every process runs the very files the build made, and a "
+        "file a process writes lands on a disk of its own, which no other process sees and the next restart "
+        "wipes. A process that compiles the bundle itself repeats the build in every process, after every "
+        "restart and on every new worker; where the result depends on the process (its start time, its own "
+        "disk), the workers disagree. Factor VI: the build runs once, in the build stage, and the processes "
+        "only serve what it made.")
+FIX = _("Move every step that reads {sources}/ or writes a file into build.py, which the platform runs "
+        "once per release. app.py should only read {manifest} (once, when it is imported) and serve the "
+        "file it names.", sources=SOURCE_DIR, manifest=MANIFEST)
+SCRATCH_FIX = _("TMPDIR is scratch space for a single request, not a cache between requests.")
 
 
 @dataclass
@@ -48,15 +49,18 @@ class Deeds:
     def __bool__(self) -> bool:
         return bool(self.sources or self.written or self.folders)
 
-    def __str__(self) -> str:
+    def describe(self) -> Text:
         said = []
         if self.sources:
-            said.append(f"read the build's sources {listing(list(dict.fromkeys(self.sources)))}")
+            said.append(_("read the build's sources {files}", files=listing(list(dict.fromkeys(self.sources)))))
         for place, paths in self.written.items():
-            said.append(f"wrote {listing(list(dict.fromkeys(paths)))} {PLACES[place]}")
+            said.append(_("wrote {files} {place}", files=listing(list(dict.fromkeys(paths))), place=_(PLACES[place])))
         if self.folders and not self.written:
-            said.append(f"created or removed {listing(list(dict.fromkeys(self.folders)))}")
-        return "; ".join(said)
+            said.append(_("created or removed {files}", files=listing(list(dict.fromkeys(self.folders)))))
+        return Text(said, "; ")
+
+    def __str__(self) -> str:
+        return str(self.describe())
 
 
 @dataclass(frozen=True)
@@ -75,7 +79,7 @@ def no_runtime_work(scenario: Scenario) -> Verdict:
     windows = []
     for name in workers:
         start = time.monotonic()
-        _, href = page(scenario, name)
+        _response, href = page(scenario, name)
         bus.flush()
         windows.append(Window(name, "GET /", start, time.monotonic()))
         start = time.monotonic()
@@ -97,28 +101,30 @@ def no_runtime_work(scenario: Scenario) -> Verdict:
         else:
             reads.append(shown)
     done = {key: deeds for key, deeds in done.items() if deeds}
-    asked = f"{len(windows)} requests (GET / and GET of the stylesheet it links, to each of {listing(workers)})"
+    asked = _("{count} requests (GET / and GET of the stylesheet it links, to each of {workers})",
+              count=len(windows), workers=listing(workers))
     if not done:
-        opened = f"only read {listing(list(dict.fromkeys(reads)))}" if reads else "opened no file"
-        return Verdict(True, f"No worker compiled or wrote anything: from start-up through {asked}, your app's "
-                             f"code {opened}.")
+        opened = _("only read {files}", files=listing(list(dict.fromkeys(reads)))) if reads else \
+            _("opened no file")
+        return Verdict(True, _("No worker compiled or wrote anything: from start-up through {asked}, your app's "
+                               "code {opened}.", asked=asked, opened=opened))
     order = {name: index for index, name in enumerate(workers)}
-    lines = [f"    {worker}, {moment}: {deeds}" for (worker, moment), deeds
+    lines = [Text(("    ", worker, ", ", moment, ": ", deeds.describe()), "") for (worker, moment), deeds
              in sorted(done.items(), key=lambda item: (order.get(item[0][0], len(order)), item[0][1] != STARTING))]
     if len(lines) > MAX_LINES:
-        lines = lines[:MAX_LINES] + [f"    ... and {len(lines) - MAX_LINES} more"]
+        lines = lines[:MAX_LINES] + [Text(("    ", _("... and {count} more", count=len(lines) - MAX_LINES)), "")]
     scratch = any(place in (SCRATCH, PRIVATE_TMP) for deeds in done.values() for place in deeds.written)
     return Verdict(False, explain(
-        f"The grader started {len(workers)} workers, sent them {asked}, and recorded every file your "
-        "app's code opened.",
-        "Your app compiled or wrote files while it ran:\n" + "\n".join(lines),
-        WHY, FIX + (SCRATCH_FIX if scratch else "")))
+        _("The grader started {count} workers, sent them {asked}, and recorded every file your app's code opened.",
+          count=len(workers), asked=asked),
+        Text((_("Your app compiled or wrote files while it ran:"), Text(lines))),
+        WHY, Text((FIX, SCRATCH_FIX), " ") if scratch else FIX))
 
 
-def _moment(windows: list[Window], worker: str, at: float) -> str:
+def _moment(windows: list[Window], worker: str, at: float):
     """When a worker did something: while starting, during one of the grader's requests, or between."""
     for window in windows:
         if window.worker == worker and window.start <= at <= window.end:
-            return f"during {window.request}"
+            return _("during {request}", request=window.request)
     first = next((window.start for window in windows if window.worker == worker), None)
-    return STARTING if first is None or at < first else "between requests"
+    return STARTING if first is None or at < first else _("between requests")

@@ -11,16 +11,20 @@ from ..base import Scenario, is_id
 from ..feedback import ContractError
 from ..sessions.visit import Visitor
 from .csvs import Sheet
+from ...i18n import Message, Text, _, render
+from ...i18n.message import DEFAULT
 
-UPLOAD_SHAPE = '202 with JSON like {"id": "3f2a", "status": "queued"}'
-STATUS_SHAPE = ('200 with JSON like {"id": "3f2a", "name": "a.csv", "size": 41, "status": "done", '
-                '"result": {"rows": 3, "sums": {...}}, "error": null}, or 404')
-VISITS_SHAPE = '200 with JSON like {"visits": 7}'
-CLEANUPS_SHAPE = '200 with JSON like {"runs": 3}'
+UPLOAD_SHAPE = _("202 with JSON like {example}", example='{"id": "3f2a", "status": "queued"}')
+STATUS_SHAPE = _("200 with JSON like {example}, or 404",
+                 example='{"id": "3f2a", "name": "a.csv", "size": 41, "status": "done", '
+                         '"result": {"rows": 3, "sums": {...}}, "error": null}')
+VISITS_SHAPE = _("200 with JSON like {example}", example='{"visits": 7}')
+CLEANUPS_SHAPE = _("200 with JSON like {example}", example='{"runs": 3}')
+DELETE_SHAPE = _("202 with JSON like {example}", example='{"id": "3f2a", "status": "deleting"}')
 STATUSES = ("queued", "running", "done", "failed")
 
 
-def broken(scenario: Scenario, response: Response, expected: str) -> ContractError:
+def broken(scenario: Scenario, response: Response, expected: Message) -> ContractError:
     return ContractError(response, expected, scenario.incarnation_of(response))
 
 
@@ -54,7 +58,7 @@ def file_of(scenario: Scenario, visitor: Visitor, upload_id, worker: str | None 
 def delete(scenario: Scenario, visitor: Visitor, upload_id, worker: str | None = None) -> Response:
     response = scenario.cluster.request("DELETE", f"/uploads/{upload_id}", worker=worker, client=visitor.client)
     if response.status != 202:
-        raise broken(scenario, response, '202 with JSON like {"id": "3f2a", "status": "deleting"}')
+        raise broken(scenario, response, DELETE_SHAPE)
     return response
 
 
@@ -74,3 +78,31 @@ def cleanups(scenario: Scenario, worker: str | None = None) -> int:
     if response.status != 200 or not isinstance(runs, int) or isinstance(runs, bool):
         raise broken(scenario, response, CLEANUPS_SHAPE)
     return runs
+
+
+
+class Clipped(Text):
+    """A message cut to ``limit`` characters, in whatever language it is rendered in; as a ``str``
+    it is its English, cut (and so is its :meth:`to_dict`)."""
+
+    __slots__ = ("whole", "limit")
+
+    def __new__(cls, whole, limit: int):
+        english = str(whole)[:limit]
+        self = str.__new__(cls, english)
+        self.parts, self.sep, self.whole, self.limit = (english,), "", whole, limit
+        return self
+
+    def render(self, lang: str = DEFAULT) -> str:
+        return render(self.whole, lang)[:self.limit]
+
+    def __reduce__(self):
+        return (Clipped, (self.whole, self.limit))
+
+    def __repr__(self) -> str:
+        return f"Clipped({self.whole!r}, {self.limit!r})"
+
+
+def clipped(text, limit: int):
+    """``text`` (a response's description) cut to ``limit`` characters, as feedback quotes it."""
+    return text if len(text) <= limit else Clipped(text, limit)

@@ -24,6 +24,7 @@ from .pages import stylesheet_of
 from .run import THINK, Accepted, Event, Run
 from .schedule import SPAN, Planned, plan
 from .waits import pause
+from ...i18n import _
 
 def _faults(run: Run, schedule: list[Planned]) -> None:
     cluster, platform = run.cluster, run.scenario.platform
@@ -38,7 +39,8 @@ def _faults(run: Run, schedule: list[Planned]) -> None:
         try:
             _apply(run, planned, cluster, platform)
         except BootFailed as failure:
-            event.error = f"{failure.incarnation.name} did not start again: {failure.reason}"
+            event.error = _("{name} did not start again: {reason}", name=failure.incarnation.name,
+                            reason=failure.reason)
             run.boot_failures.append(failure)
         except Exception as error:  # a fault that could not be applied is recorded, the run goes on
             event.error = f"{type(error).__name__}: {error}"
@@ -190,26 +192,26 @@ def _start_together(run: Run) -> Verdict | None:
         cluster.set_config(DATABASE_URL=barrier.url)
     except BootFailed as failure:
         incarnation = failure.incarnation
-        _, printed = incarnation.stderr_excerpt()
+        _label, printed = incarnation.stderr_excerpt()
         if not any(sign in (printed or "") for sign in RACE_SIGNS):
             return Verdict(False, explain(
-                f"The grader moved the app onto an empty database and restarted its {expected} processes "
-                "at once, as every deploy starts them.",
-                f"{incarnation.name} did not start: {failure.reason}", "",
-                "A process must start on an empty database as well as on a full one: read its error below.",
+                _("The grader moved the app onto an empty database and restarted its {count} processes "
+                  "at once, as every deploy starts them.", count=expected),
+                _("{name} did not start: {reason}", name=incarnation.name, reason=failure.reason), "",
+                _("A process must start on an empty database as well as on a full one: read its error below."),
                 [incarnation]))
         return Verdict(False, explain(
-            f"The grader moved the app onto an empty database and restarted its {expected} processes at "
-            f"once, as every deploy starts them; their first CREATE TABLE statements ran at the same moment "
-            f"({barrier.arrived} of them were waiting to).",
-            f"{incarnation.name} did not start: {failure.reason}",
-            "Every process created the tables when it started, and two of them did it at once: both saw no "
-            "table and both created it, so one failed (PostgreSQL reports a duplicate key in its catalog, "
-            "pg_type_typname_nsp_index, or 'already exists'). A platform starts all of a formation's "
-            "processes together after every deploy; on a laptop, with one process, this never shows.",
-            "Serialise the schema's creation: in one transaction, take SELECT pg_advisory_xact_lock(<a "
-            "number of your own>) first, then CREATE TABLE IF NOT EXISTS ...; the lock is released when "
-            "the transaction ends.",
+            _("The grader moved the app onto an empty database and restarted its {count} processes at "
+              "once, as every deploy starts them; their first CREATE TABLE statements ran at the same moment "
+              "({waiting} of them were waiting to).", count=expected, waiting=barrier.arrived),
+            _("{name} did not start: {reason}", name=incarnation.name, reason=failure.reason),
+            _("Every process created the tables when it started, and two of them did it at once: both saw no "
+              "table and both created it, so one failed (PostgreSQL reports a duplicate key in its catalog, "
+              "pg_type_typname_nsp_index, or 'already exists'). A platform starts all of a formation's "
+              "processes together after every deploy; on a laptop, with one process, this never shows."),
+            _("Serialise the schema's creation: in one transaction, take SELECT pg_advisory_xact_lock(<a "
+              "number of your own>) first, then CREATE TABLE IF NOT EXISTS ...; the lock is released when "
+              "the transaction ends."),
             [incarnation]))
     finally:
         barrier.close()

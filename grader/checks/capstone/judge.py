@@ -9,24 +9,26 @@ from __future__ import annotations
 import time
 
 from ..base import Verdict
-from ..feedback import ContractError
+from ..feedback import STDERR_HEADINGS, ContractError
 from ..sessions.visit import login, me
 from . import picture, storage
 from .run import AFTERMATH, PERIOD, TTL, Run
+from .api import clipped
 from .waits import DONE_WITHIN, pause, settled
+from ...i18n import Text, _, _n
 
 MAX_LISTED = 8
 
 
 def judge(run: Run, idle, idle_since: float, runs_before) -> Verdict:
-    broken: list[str] = []
+    broken: list = []
     for failure in run.boot_failures:
         incarnation = failure.incarnation
-        broken.append(
-            f"{incarnation.name} did not start again after a fault ({failure.reason}). Every process must be "
-            "able to start at any moment, beside others starting at the same moment: creating tables "
-            "at boot must not race (take a lock first, such as pg_advisory_xact_lock)."
-            + _stderr(incarnation))
+        broken.append(Text((
+            _("{name} did not start again after a fault ({reason}). Every process must be able to start at any "
+              "moment, beside others starting at the same moment: creating tables at boot must not race (take a "
+              "lock first, such as pg_advisory_xact_lock).", name=incarnation.name, reason=failure.reason),
+            _stderr(incarnation)), ""))
     broken += _failures(run)
     broken += _uploads(run)
     broken += _sessions(run, idle, idle_since)
@@ -34,76 +36,95 @@ def judge(run: Run, idle, idle_since: float, runs_before) -> Verdict:
     broken += _assets(run)
     broken += _clock(run, runs_before)
     timeline = _timeline(run)
-    summary = (f"The grader ran 3 users' traffic for {run.now():.0f} s ({len(run.calls)} requests, "
-               f"{len(run.accepted)} uploads accepted) while these faults happened:\n{timeline}")
+    summary = _("The grader ran 3 users' traffic for {seconds:.0f} s ({requests} requests, {uploads} uploads "
+                "accepted) while these faults happened:\n{timeline}", seconds=run.now(), requests=len(run.calls),
+                uploads=len(run.accepted), timeline=timeline)
     figure = picture.timeline(run)
     if not broken:
-        return Verdict(True, f"Every invariant held through {len(run.events)} faults: {len(run.calls)} "
-                             f"requests, {len(run.accepted)} uploads, {run.visits_ok} visits.", figure)
-    rules = "\n".join(f"{index}. {text}" for index, text in enumerate(broken, 1))
-    return Verdict(False, f"{summary}\n\nWhat broke:\n{rules}", figure)
+        return Verdict(True, _("Every invariant held through {faults} faults: {requests} requests, {uploads} "
+                               "uploads, {visits} visits.", faults=len(run.events), requests=len(run.calls),
+                               uploads=len(run.accepted), visits=run.visits_ok), figure)
+    rules = Text([Text((f"{index}. ", text), "") for index, text in enumerate(broken, 1)])
+    return Verdict(False, Text((summary, Text((_("What broke:"), rules))), "\n\n"), figure)
 
 
-def _stderr(incarnation) -> str:
+def _stderr(incarnation) -> Text | str:
     label, text = incarnation.stderr_excerpt()
     if not text:
         return ""
     lines = "\n".join("        " + line for line in text.splitlines()[-8:])
-    return f"\n    {label.capitalize()} (stderr of {incarnation.name}):\n{lines}"
+    who = incarnation.name
+    heading = _(STDERR_HEADINGS[label], who=who) if label in STDERR_HEADINGS else \
+        _("{label} (stderr of {who}):", label=label.capitalize(), who=who)
+    return Text(("\n    ", heading, "\n" + lines), "")
 
 
-def _fault_name(event) -> str:
-    return f"{event.what} at {event.at:.1f} s" if event else "no fault (the app's own doing)"
+def _fault_name(event):
+    return _("{fault} at {at:.1f} s", fault=event.what, at=event.at) if event else \
+        _("no fault (the app's own doing)")
 
 
-def _failures(run: Run) -> list[str]:
+def _failures(run: Run) -> list:
     outside = [call for call in run.calls
                if (call.response.status is None or call.response.status >= 500) and not run.during_fault(call.at)]
     if not outside:
         return []
-    shown = "\n".join(f"    at {call.at:.1f} s, {call.user}: {call.response.describe()[:140]}"
-                      for call in outside[:MAX_LISTED])
+    shown = _indented([_("at {at:.1f} s, {user}: {response}", at=call.at, user=call.user,
+                         response=clipped(call.response.describe(), 140)) for call in outside[:MAX_LISTED]])
     first = outside[0]
-    return [f"{plural(len(outside), 'request')} failed while no fault was happening (the nearest before: "
-            f"{_fault_name(run.nearest(first.at))}):\n{shown}\n    After a fault is over the app must "
-            "answer again by itself: reconnect to a service that restarted (a connection per request, "
-            "or a client that retries), and keep nothing a request needs in a process that may be gone."]
+    return [Text((
+        _n("{count} request failed while no fault was happening (the nearest before: {fault}):",
+           "{count} requests failed while no fault was happening (the nearest before: {fault}):", len(outside),
+           fault=_fault_name(run.nearest(first.at))),
+        shown,
+        _indented([_("After a fault is over the app must answer again by itself: reconnect to a service that "
+                     "restarted (a connection per request, or a client that retries), and keep nothing a request "
+                     "needs in a process that may be gone.")])))]
 
 
-def _uploads(run: Run) -> list[str]:
+def _indented(lines: list) -> Text:
+    """Feedback lines, each indented by four spaces."""
+    return Text([Text(("    ", line), "") for line in lines])
+
+
+def _uploads(run: Run) -> list:
     problems = []
     deadline = time.monotonic() + DONE_WITHIN
     try:
         held = storage.objects(run.cluster.env)
     except storage.StoreUnreadable as error:
-        return [f"The grader could not read the bucket: {error}."]
+        said = error.args[0] if len(error.args) == 1 and isinstance(error.args[0], str) else str(error)
+        return [_("The grader could not read the bucket: {error}.", error=said)]
     for item in run.accepted:
         left = max(0.5, deadline - time.monotonic())
         record, seen = _settled(run, item, left)
         copies = [key for key, body in held.items() if body == item.sheet.data]
+        upload, name = repr(item.upload_id), item.sheet.name
         if record is None:
-            problems.append(f"upload {item.upload_id!r} ({item.sheet.name}, accepted with 202) is gone: 404.")
+            problems.append(_("upload {upload} ({name}, accepted with 202) is gone: 404.", upload=upload, name=name))
         elif record["status"] != "done" or not item.sheet.matches(record.get("result")):
             fault = _worker_fault(run)
-            problems.append(
-                f"upload {item.upload_id!r} ({item.sheet.name}) ended {record['status']!r} with result "
-                f"{record.get('result')!r} (statuses seen: {' -> '.join(seen)}); expected done with "
-                f"{item.sheet.expected}. Nearest fault: {_fault_name(fault)}. A job must stay in the store "
-                "until its result is recorded, so that a worker that dies leaves it to another: take it "
-                "with a lease or into a processing list, and acknowledge it only after the result is stored.")
+            problems.append(_(
+                "upload {upload} ({name}) ended {status} with result {result} (statuses seen: {statuses}); "
+                "expected done with {expected}. Nearest fault: {fault}. A job must stay in the store until its "
+                "result is recorded, so that a worker that dies leaves it to another: take it with a lease or "
+                "into a processing list, and acknowledge it only after the result is stored.",
+                upload=upload, name=name, status=repr(record["status"]), result=repr(record.get("result")),
+                statuses=" -> ".join(seen), expected=item.sheet.expected, fault=_fault_name(fault)))
         if len(copies) != 1:
-            problems.append(f"upload {item.upload_id!r} ({item.sheet.name}) is {len(copies)} objects in the "
-                            "bucket; each accepted upload must be exactly one object.")
+            problems.append(_("upload {upload} ({name}) is {count} objects in the bucket; each accepted upload must "
+                              "be exactly one object.", upload=upload, name=name, count=len(copies)))
         done_then = [at for at, state in item.statuses if state == "done"]
         if done_then and any(state != "done" for at, state in item.statuses if at > done_then[0]):
-            problems.append(f"upload {item.upload_id!r} was done, then changed status again: "
-                            + " -> ".join(state for _, state in item.statuses)
-                            + ". A result is recorded once: a second run of the same job must change nothing.")
+            problems.append(_("upload {upload} was done, then changed status again: {statuses}. A result is "
+                              "recorded once: a second run of the same job must change nothing.", upload=upload,
+                              statuses=" -> ".join(state for _at, state in item.statuses)))
         if len(problems) >= MAX_LISTED:
             break
     if not problems:
         return []
-    return [f"{plural(len(problems), 'problem')} with the uploads:\n" + "\n".join("    " + text for text in problems)]
+    return [Text((_n("{count} problem with the uploads:", "{count} problems with the uploads:", len(problems)),
+                  _indented(problems)))]
 
 
 def _settled(run: Run, item, within: float):
@@ -128,31 +149,28 @@ def _worker_fault(run: Run):
     return None
 
 
-def plural(count: int, word: str) -> str:
-    return f"{count} {word}" + ("" if count == 1 else "s")
-
-
-def _sessions(run: Run, idle, idle_since: float) -> list[str]:
+def _sessions(run: Run, idle, idle_since: float) -> list:
     problems = []
     early = [(at, user, response, gap) for at, user, response, gap in run.logged_out if gap < TTL - 0.5]
     if early:
         at, user, response, gap = early[0]
-        problems.append(
-            f"{user} was logged out at {at:.1f} s, {gap:.1f} s after their last answered request "
-            f"(SESSION_TTL={TTL}): {response.describe()[:120]}. Nearest fault: {_fault_name(run.nearest(at))}. "
-            "A session must live in a shared store with time-expiration and survive every restart, "
-            "deploy and re-routing.")
+        problems.append(_(
+            "{user} was logged out at {at:.1f} s, {gap:.1f} s after their last answered request "
+            "(SESSION_TTL={ttl}): {response}. Nearest fault: {fault}. A session must live in a shared store with "
+            "time-expiration and survive every restart, deploy and re-routing.", user=user, at=at, gap=gap,
+            ttl=TTL, response=clipped(response.describe(), 120), fault=_fault_name(run.nearest(at))))
     wait = idle_since + TTL + 1.0 - run.now()
     pause(wait)
     user, response = me(run.scenario, idle)
     if user is not None:
-        problems.append(f"{idle.user} logged in at {idle_since:.1f} s and made no request after that; at "
-                        f"{run.now():.1f} s GET /me still said {response.body.strip()[:80]} (SESSION_TTL={TTL}). "
-                        "An idle session must expire, and must not be renewed once expired.")
+        problems.append(_("{user} logged in at {since:.1f} s and made no request after that; at {now:.1f} s "
+                          "GET /me still said {body} (SESSION_TTL={ttl}). An idle session must expire, and must "
+                          "not be renewed once expired.", user=idle.user, since=idle_since, now=run.now(),
+                          body=response.body.strip()[:80], ttl=TTL))
     return problems
 
 
-def _visits(run: Run) -> list[str]:
+def _visits(run: Run) -> list:
     response = run.cluster.post("/visits")
     data = response.json()
     final = data.get("visits") if response.status == 200 and isinstance(data, dict) else None
@@ -160,52 +178,70 @@ def _visits(run: Run) -> list[str]:
     low, high = base + run.visits_ok + 1, base + run.visits_ok + run.visits_unsure + 1
     if isinstance(final, int) and low <= final <= high:
         return []
-    return [f"after {run.visits_ok} answered POST /visits ({run.visits_unsure} more failed during faults) "
-            f"and one more, the counter said {final!r}; it should be between {low} and {high}. Counts must "
-            "live in the store and change in one atomic step (INCR), never in a process's memory."]
+    said = ("after {answered} answered POST /visits ({count} more failed during faults) and one more, the "
+            "counter said {final}; it should be between {low} and {high}. Counts must live in the store and "
+            "change in one atomic step (INCR), never in a process's memory.")
+    return [_n("after {answered} answered POST /visits ({count} more failed during faults) and one more, the "
+               "counter said {final}; it should be between {low} and {high}. Counts must live in the store and "
+               "change in one atomic step (INCR), never in a process's memory.", said, run.visits_unsure,
+               answered=run.visits_ok, final=repr(final), low=low, high=high)]
 
 
-def _assets(run: Run) -> list[str]:
+def _assets(run: Run) -> list:
     bad = [(at, href, styles) for at, href, styles in run.pages if styles.status != 200]
     bad = [(at, href, styles) for at, href, styles in bad
            if not (styles.status is None and run.during_fault(at))]
     if not bad:
         return []
     at, href, styles = bad[0]
-    return [f"{plural(len(bad), 'page')} named a stylesheet that their own process did not serve, the first at {at:.1f} s: {href} "
-            f"-> {styles.describe()[:120]} (nearest fault: {_fault_name(run.nearest(at))}). The process that "
-            "served the page did not serve the stylesheet it named: each release must carry its assets, "
-            "built once by build.py, not made or renamed while it runs."]
+    return [_n("{count} page named a stylesheet that their own process did not serve, the first at {at:.1f} s: "
+               "{href} -> {response} (nearest fault: {fault}). The process that served the page did not serve "
+               "the stylesheet it named: each release must carry its assets, built once by build.py, not made "
+               "or renamed while it runs.",
+               "{count} pages named a stylesheet that their own process did not serve, the first at {at:.1f} s: "
+               "{href} -> {response} (nearest fault: {fault}). The process that served the page did not serve "
+               "the stylesheet it named: each release must carry its assets, built once by build.py, not made "
+               "or renamed while it runs.", len(bad), at=at, href=href,
+               response=clipped(styles.describe(), 120), fault=_fault_name(run.nearest(at)))]
 
 
-def _clock(run: Run, runs_before) -> list[str]:
+def _clock(run: Run, runs_before) -> list:
     after = cleanups_now(run)
     if not isinstance(runs_before, int) or not isinstance(after, int):
-        return [f"GET /cleanups did not answer {{\"runs\": n}} (before: {runs_before!r}, after: {after!r})."]
+        return [_("GET /cleanups did not answer {answer} (before: {before}, after: {after}).", answer='{"runs": n}',
+                  before=repr(runs_before), after=repr(after))]
     periods = run.now() / PERIOD
     runs = after - runs_before
     # Never much more than once per period; fewer only by the periods a fresh clock spends starting
     # after each of its restarts, which a busy machine makes several.
     if periods / 2 <= runs <= periods + 2:
         return []
-    many = runs > periods + 2
-    return [f"the cleanup ran {runs} times in {run.now():.0f} s with CLOCK_PERIOD={PERIOD:g} (about "
-            f"{periods:.0f} expected). " + (
-                "Once per web process: a timer in the web processes multiplies with every web process "
-                "the platform runs. Run scheduled work in the clock process alone, recording each period "
-                "once." if many else
-                "The clock stopped keeping time after a fault: after a restart it must go on within one period.")]
+    said = dict(seconds=run.now(), period=PERIOD, periods=periods)
+    if runs > periods + 2:
+        return [_("the cleanup ran {runs} times in {seconds:.0f} s with CLOCK_PERIOD={period:g} (about {periods:.0f} "
+                  "expected). Once per web process: a timer in the web processes multiplies with every web "
+                  "process the platform runs. Run scheduled work in the clock process alone, recording each "
+                  "period once.", runs=runs, **said)]
+    return [_n("the cleanup ran {count} times in {seconds:.0f} s with CLOCK_PERIOD={period:g} (about {periods:.0f} "
+               "expected). The clock stopped keeping time after a fault: after a restart it must go on within one "
+               "period.",
+               "the cleanup ran {count} times in {seconds:.0f} s with CLOCK_PERIOD={period:g} (about {periods:.0f} "
+               "expected). The clock stopped keeping time after a fault: after a restart it must go on within one "
+               "period.", runs, **said)]
 
 
-def _timeline(run: Run) -> str:
+def _timeline(run: Run) -> Text:
     lines = []
     for event in run.events:
         failed = [call for call in run.calls if call.response.status is None or (call.response.status or 0) >= 500]
         during = [call for call in failed if event.at - 0.2 <= call.at <= event.end + AFTERMATH]
-        note = f"; {plural(len(during), 'request')} failed meanwhile" if during else ""
-        error = f" [{event.error}]" if event.error else ""
-        lines.append(f"    {event.at:5.1f}-{event.end:5.1f} s  {event.what}{error}{note}")
-    return "\n".join(lines)
+        span = f"{event.at:5.1f}-{event.end:5.1f} s"
+        fault = Text((event.what, " [", event.error, "]"), "") if event.error else event.what
+        if during:
+            fault = _n("{fault}; {count} request failed meanwhile", "{fault}; {count} requests failed meanwhile",
+                       len(during), fault=fault)
+        lines.append(Text(("    ", span, "  ", fault), ""))
+    return Text(lines)
 
 
 def cleanups_now(run: Run) -> int | None:

@@ -9,21 +9,23 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from ...i18n import Message, N_, _
+
 SPAN = 16.0  # seconds of traffic
 FIRST, LAST = 1.0, SPAN - 3.0  # no fault before the users are logged in, none in the final seconds
 
 # kind -> what it is, for the timeline and the feedback
 KINDS = {
-    "restart_web": "a web process restarted (SIGTERM, a fresh one started at once)",
-    "crash_web": "a web process killed (SIGKILL) and started again",
-    "crash_worker": "every worker process killed (SIGKILL) in the middle of an upload",
-    "crash_clock": "the clock process killed (SIGKILL) and started again",
-    "deploy": "a new release rolled out, one process at a time (its stylesheet changed)",
-    "config": "a config var changed, which restarts every process",
-    "scale_down": "web scaled 3 -> 2 and worker 2 -> 1",
-    "scale_up": "web scaled back to 3 and worker to 2",
-    "slow_store": "the network to Redis slowed (20 ms per message) for 2 s",
-    "restart_redis": "Redis restarted, as a provider's maintenance does (connections dropped, data kept)",
+    "restart_web": N_("a web process restarted (SIGTERM, a fresh one started at once)"),
+    "crash_web": N_("a web process killed (SIGKILL) and started again"),
+    "crash_worker": N_("every worker process killed (SIGKILL) in the middle of an upload"),
+    "crash_clock": N_("the clock process killed (SIGKILL) and started again"),
+    "deploy": N_("a new release rolled out, one process at a time (its stylesheet changed)"),
+    "config": N_("a config var changed, which restarts every process"),
+    "scale_down": N_("web scaled 3 -> 2 and worker 2 -> 1"),
+    "scale_up": N_("web scaled back to 3 and worker to 2"),
+    "slow_store": N_("the network to Redis slowed (20 ms per message) for 2 s"),
+    "restart_redis": N_("Redis restarted, as a provider's maintenance does (connections dropped, data kept)"),
 }
 
 
@@ -34,8 +36,8 @@ class Planned:
     target: int  # which process of its type, when the fault picks one (an index, wrapped)
 
     @property
-    def what(self) -> str:
-        return KINDS[self.kind]
+    def what(self) -> Message:
+        return _(KINDS[self.kind])
 
 
 def plan(seed: int) -> list[Planned]:

@@ -8,16 +8,18 @@ from urllib.parse import quote, urlsplit
 
 from ...platform.services import ServiceError
 from ...platform.services.s3 import keys, request
+from ...i18n import _
 
 
 class StoreUnreadable(Exception):
-    """The grader could not read the bucket (no store attached, or it did not answer)."""
+    """The grader could not read the bucket (no store attached, or it did not answer); its argument
+    says why, as a message (or the service's own words)."""
 
 
 def objects(env: dict[str, str]) -> dict[str, bytes]:
     """Every object in the cluster's bucket: key -> bytes."""
     if "AWS_ENDPOINT_URL" not in env:
-        raise StoreUnreadable("no object store is attached to this cluster")
+        raise StoreUnreadable(_("no object store is attached to this cluster"))
     endpoint = urlsplit(env["AWS_ENDPOINT_URL"])
     address, bucket = (endpoint.hostname, endpoint.port), env["S3_BUCKET"]
     found = {}
@@ -27,9 +29,11 @@ def objects(env: dict[str, str]) -> dict[str, bytes]:
             if status == 200:
                 found[key] = body
             elif status != 404:  # 404: deleted since the listing (the clock's cleanup runs meanwhile)
-                raise StoreUnreadable(f"the object store answered {status} to GET /{bucket}/{key}")
-    except ServiceError as error:
-        raise StoreUnreadable(str(error)) from None
+                path = f"/{bucket}/{key}"
+                raise StoreUnreadable(_("the object store answered {status} to GET {path}", status=status, path=path))
+    except ServiceError as error:  # its own words, a message once the platform speaks in messages
+        said = error.args[0] if len(error.args) == 1 and isinstance(error.args[0], str) else str(error)
+        raise StoreUnreadable(said) from None
     return found
 
 

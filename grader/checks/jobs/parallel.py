@@ -15,8 +15,9 @@ import time
 from dataclasses import dataclass
 
 from ..base import Scenario, Verdict
+from ...i18n import Text, _
 from ..feedback import explain, listing
-from .feedback import stuck
+from .feedback import full_stop, stuck
 from .watch import FINISHED, JobWatch
 
 N, BATCH = 120000, 4  # four jobs of about 0.15 s of CPU each
@@ -94,7 +95,7 @@ def run_batch(watch: JobWatch) -> Batch:
     watch.connected()
     start_cpu = _worker_cpu(watch, names)
     batch = Batch(names, [], [])
-    batch.jobs = [watch.post(N) for _ in range(BATCH)]
+    batch.jobs = [watch.post(N) for _index in range(BATCH)]
 
     def sample() -> None:
         statuses = [job.status for job in batch.jobs]
@@ -114,52 +115,55 @@ def parallel(scenario: Scenario) -> Verdict:
 
 def judge(watch: JobWatch, batch: Batch) -> Verdict:
     """The verdict on a batch: the workers computed at the same time, or the feedback why not."""
-    did = (f"The grader ran {len(batch.workers)} worker processes ({listing(batch.workers)}), posted "
-           f"{BATCH} jobs (n = {N}) at once, and followed their statuses and the workers' CPU time "
-           "until all were done")
+    did = _("The grader ran {count} worker processes ({workers}), posted {batch} jobs (n = {n}) at once, and "
+            "followed their statuses and the workers' CPU time until all were done", count=len(batch.workers),
+            workers=listing(batch.workers), batch=BATCH, n=N)
     if not batch.finished:
         late = next(job for job in batch.jobs if job.status not in FINISHED)
-        return Verdict(False, stuck(watch, late, did + ".", FINISH_WITHIN))
+        return Verdict(False, stuck(watch, late, full_stop(did), FINISH_WITHIN))
     if batch.work < MIN_WORK:
         return Verdict(False, explain(
-            did + ".",
-            f"The worker processes used {batch.work:.2f} s of CPU in all, too little to have "
-            f"computed {BATCH} jobs: what the grader saw:\n" + _timeline(batch.jobs),
-            "So the web processes did the work (see the only_workers check), and adding worker "
-            "processes cannot make a batch any faster.",
-            "In POST /jobs, only record the job and queue it; let worker.py run it."))
+            full_stop(did),
+            Text((_("The worker processes used {cpu:.2f} s of CPU in all, too little to have computed {batch} "
+                    "jobs: what the grader saw:", cpu=batch.work, batch=BATCH), _timeline(batch.jobs))),
+            _("So the web processes did the work (see the only_workers check), and adding worker "
+              "processes cannot make a batch any faster."),
+            _("In POST /jobs, only record the job and queue it; let worker.py run it.")))
     seen = overlap(batch.samples)
     if seen.balanced:
         (first, a), (second, b) = seen.ranked()[:2]
-        return Verdict(True, (
-            f"{BATCH} jobs on {len(batch.workers)} worker processes: {first} and {second} ran jobs at "
-            f"the same time (both computing: {a:.2f} s and {b:.2f} s of CPU in {seen.seconds:.2f} s). "
-            f"The batch took {batch.wall:.2f} s for {batch.work:.2f} s of CPU work."))
+        return Verdict(True, _(
+            "{batch} jobs on {count} worker processes: {first} and {second} ran jobs at the same time (both "
+            "computing: {a:.2f} s and {b:.2f} s of CPU in {seconds:.2f} s). The batch took {wall:.2f} s for "
+            "{work:.2f} s of CPU work.", batch=BATCH, count=len(batch.workers), first=first, second=second,
+            a=a, b=b, seconds=seen.seconds, wall=batch.wall, work=batch.work))
     return Verdict(False, _serial_feedback(did, batch, seen))
 
 
-def _serial_feedback(did: str, batch: Batch, seen: Overlap) -> str:
-    spent = ", ".join(f"{name} {used:.2f} s" for name, used in (batch.cpu or {}).items())
-    why = ("Several worker processes are how a platform scales the slow work out (heroku ps:scale "
-           "worker=4): each takes its own jobs from the shared queue. A lock that every job must "
-           "hold, or a single process that runs every job, makes the batch wait in line however "
-           "many workers you add.")
-    fix = ("Let each worker process take one job at a time from the queue and run it without any "
-           "global lock; making a job safe to run twice (recording its result once) is the store's "
-           "business, not a lock around the whole job.")
+def _serial_feedback(did, batch: Batch, seen: Overlap) -> Text:
+    spent = ", ".join(f"{name} {used:.2f} s" for name, used in (batch.cpu or {}).items())  # names and times
+    why = _("Several worker processes are how a platform scales the slow work out (heroku ps:scale "
+            "worker=4): each takes its own jobs from the shared queue. A lock that every job must "
+            "hold, or a single process that runs every job, makes the batch wait in line however "
+            "many workers you add.")
+    fix = _("Let each worker process take one job at a time from the queue and run it without any "
+            "global lock; making a job safe to run twice (recording its result once) is the store's "
+            "business, not a lock around the whole job.")
     if max(sample.running for sample in batch.samples) < 2:
-        saw = ("The jobs ran one after another: no two of them ever said 'running' at the same time. "
-               f"The batch took {batch.wall:.2f} s; CPU time by worker: {spent}. What the grader saw:\n")
+        saw = _("The jobs ran one after another: no two of them ever said 'running' at the same time. "
+                "The batch took {wall:.2f} s; CPU time by worker: {spent}. What the grader saw:",
+                wall=batch.wall, spent=spent)
     else:
-        saw = (f"Two or more jobs said 'running' at the same time, for {seen.seconds:.2f} s in all, but "
-               "the worker processes never computed at the same time: stretch by stretch, one of them "
-               f"used the CPU ({seen.busiest:.2f} s in all) while the others waited ({seen.second:.2f} s), "
-               "on a lock perhaps. The jobs really ran one at a time. What the grader saw:\n")
-    return explain(did + ".", saw + _timeline(batch.jobs), why, fix)
+        saw = _("Two or more jobs said 'running' at the same time, for {seconds:.2f} s in all, but the worker "
+                "processes never computed at the same time: stretch by stretch, one of them used the CPU "
+                "({busiest:.2f} s in all) while the others waited ({second:.2f} s), on a lock perhaps. The "
+                "jobs really ran one at a time. What the grader saw:", seconds=seen.seconds,
+                busiest=seen.busiest, second=seen.second)
+    return explain(full_stop(did), Text((saw, _timeline(batch.jobs))), why, fix)
 
 
-def _timeline(jobs) -> str:
-    return "\n".join(f"    job {job.id!r}: {job.trail(4)}" for job in jobs)
+def _timeline(jobs) -> Text:
+    return Text([Text(("    ", _("job {job}: {trail}", job=repr(job.id), trail=job.trail(4))), "") for job in jobs])
 
 
 def _worker_cpu(watch: JobWatch, names: list[str]) -> dict[str, float]:

@@ -19,6 +19,7 @@ from ...platform.events import Connection
 from ...platform.proctree import cpu_seconds
 from ..base import Scenario, is_id
 from ..feedback import ContractError, explain
+from ...i18n import Text, _
 
 STATUSES = ("queued", "running", "done", "failed")
 FINISHED = ("done", "failed")
@@ -29,10 +30,11 @@ CONNECT_TIMEOUT = 10.0  # seconds a fresh worker process may take to reach the s
 # count_primes(n) for every n the checks use (tests/test_jobs_checks.py verifies them with a sieve).
 PRIMES_BELOW = {5000: 669, 20000: 2262, 30000: 3245, 100000: 9592, 120000: 11301, 150000: 13848, 200000: 17984,
                 300000: 25997}
-SHAPE = ('200 with JSON like {"id": 7, "status": "done", "result": 9592, "error": null}, where status '
-         'is one of queued, running, done or failed, result is count_primes(n) once done (else null) '
-         'and error is the error text of a failed job (else null)')
-POSTED = 'POST /jobs with a JSON body like {"n": 100000} to answer 202 with JSON like {"id": 7}, at once'
+SHAPE = _('200 with JSON like {example}, where status is one of queued, running, done or failed, result '
+          'is count_primes(n) once done (else null) and error is the error text of a failed job (else null)',
+          example='{"id": 7, "status": "done", "result": 9592, "error": null}')
+POSTED = _('POST /jobs with a JSON body like {body} to answer 202 with JSON like {answer}, at once',
+           body='{"n": 100000}', answer='{"id": 7}')
 
 
 class Broken(ContractError):
@@ -41,8 +43,9 @@ class Broken(ContractError):
     A ContractError, so that the runner turns it into the check's failing verdict wherever it is
     raised."""
 
-    def __init__(self, feedback: str):
-        Exception.__init__(self, feedback)
+    def __init__(self, feedback: Text):
+        self.feedback = feedback
+        Exception.__init__(self, str(feedback))
 
 
 @dataclass
@@ -68,19 +71,20 @@ class Job:
 
     def went_back_to_queued(self) -> int:
         """How many times it was seen ``queued`` again after being seen ``running``."""
-        statuses = [status for _, _, status in self.history]
+        statuses = [status for _at, _web, status in self.history]
         return sum(1 for before, now in zip(statuses, statuses[1:]) if before == "running" and now == "queued")
 
-    def trail(self, limit: int = 6) -> str:
+    def trail(self, limit: int = 6) -> Text:
         """The changes of status the grader saw: ``queued (web.1, 0.00 s) -> running (web.2, 0.03 s)``."""
         changes, last = [], None
         for at, web, status in self.history:
             if status != last:
-                changes.append(f"{status} ({web}, {at:.2f} s)")
+                changes.append(f"{status} ({web}, {at:.2f} s)")  # the app's words, a name, a time
                 last = status
         if len(changes) > limit:
-            changes = changes[:2] + [f"({len(changes) - limit + 1} more changes)"] + changes[-(limit - 3):]
-        return " -> ".join(changes)
+            more = _("({count} more changes)", count=len(changes) - limit + 1)
+            changes = changes[:2] + [more] + changes[-(limit - 3):]
+        return Text(changes, " -> ")
 
 
 class JobWatch:
@@ -122,8 +126,9 @@ class JobWatch:
             raise ContractError(response, SHAPE, self._incarnation(worker))
         status = body["status"]
         if status == "done" and body["result"] != PRIMES_BELOW.get(job.n, body["result"]):
-            raise ContractError(response, f"result to be count_primes({job.n}) = {PRIMES_BELOW[job.n]} "
-                                          "once the job is done", self._incarnation(worker))
+            expected = _("result to be count_primes({n}) = {count} once the job is done", n=job.n,
+                         count=PRIMES_BELOW[job.n])
+            raise ContractError(response, expected, self._incarnation(worker))
         job.history.append((time.monotonic() - job.posted_at, worker, status))
         job.result, job.error = body["result"], body["error"]
         return status
@@ -192,17 +197,18 @@ class JobWatch:
         return self.cluster.workers[name].current
 
 
-def unknown_elsewhere(job: Job, worker: str, response) -> str:
+def unknown_elsewhere(job: Job, worker: str, response) -> Text:
     """Feedback for a job that one web process accepted and another does not know."""
     return explain(
-        f"The grader posted job {job.id!r} to {job.posted_on} (POST /jobs), then read it back from the "
-        "web processes (GET /jobs/<id>).",
-        f"{job.posted_on} accepted it, but {response.describe()}: {worker} does not know the job.",
-        "So the job lives in the memory (or on the local disk) of the process that took it. A router "
-        "may send the next request for it to any web process, and the worker processes cannot see it "
-        "either. Factor VI: processes share nothing; the queue and the jobs belong in a backing service.",
-        "Keep the queue and every job's status, result and error in the backing store at REDIS_URL (or "
-        "DATABASE_URL): it is the only thing the web processes and the worker processes share.")
+        _("The grader posted job {job} to {web} (POST /jobs), then read it back from the web processes "
+          "(GET /jobs/<id>).", job=repr(job.id), web=job.posted_on),
+        _("{web} accepted it, but {response}: {worker} does not know the job.", web=job.posted_on,
+          response=response.describe(), worker=worker),
+        _("So the job lives in the memory (or on the local disk) of the process that took it. A router "
+          "may send the next request for it to any web process, and the worker processes cannot see it "
+          "either. Factor VI: processes share nothing; the queue and the jobs belong in a backing service."),
+        _("Keep the queue and every job's status, result and error in the backing store at REDIS_URL (or "
+          "DATABASE_URL): it is the only thing the web processes and the worker processes share."))
 
 
 def _reopened(job: Job, body: dict) -> bool:
@@ -212,22 +218,23 @@ def _reopened(job: Job, body: dict) -> bool:
     return body.get("status") in ("queued", "running") and body.get("result") is not None
 
 
-def went_back(job: Job, worker: str, body: dict) -> str:
-    now = f"{body.get('status')!r} with result {body.get('result')!r}"
-    before = (f"It was {job.status!r} (result {job.result!r}), and later {worker} said it was {now}."
+def went_back(job: Job, worker: str, body: dict) -> Text:
+    now = _("{status} with result {result}", status=repr(body.get("status")), result=repr(body.get("result")))
+    before = (_("It was {status} (result {result}), and later {worker} said it was {now}.",
+                status=repr(job.status), result=repr(job.result), worker=worker, now=now)
               if job.status in FINISHED else
-              f"{worker} said it was {now}: it had a result already, so it had finished and was "
-              "being run again.")
+              _("{worker} said it was {now}: it had a result already, so it had finished and was being run "
+                "again.", worker=worker, now=now))
     return explain(
-        f"The grader posted job {job.id!r} (n = {job.n}) and read its status from the web processes "
-        "again and again.",
-        f"{before} What the grader saw: {job.trail()}.",
-        "A finished job must stay finished: its result is recorded once. A job that is run a second "
-        "time (because two workers took it, or a lost job was recovered although it had finished) "
-        "must not overwrite or reopen a result that is already there.",
-        "Before a worker runs a job, and when it records the outcome, check that the job is not "
-        "finished already, in one atomic step in the store (a transaction, a Lua script, or "
-        "HSETNX/SET NX on a 'finished' marker).")
+        _("The grader posted job {job} (n = {n}) and read its status from the web processes again and again.",
+          job=repr(job.id), n=job.n),
+        Text((before, _("What the grader saw: {trail}.", trail=job.trail())), " "),
+        _("A finished job must stay finished: its result is recorded once. A job that is run a second "
+          "time (because two workers took it, or a lost job was recovered although it had finished) "
+          "must not overwrite or reopen a result that is already there."),
+        _("Before a worker runs a job, and when it records the outcome, check that the job is not "
+          "finished already, in one atomic step in the store (a transaction, a Lua script, or "
+          "HSETNX/SET NX on a 'finished' marker)."))
 
 
 def _follows_contract(body, job: Job) -> bool:

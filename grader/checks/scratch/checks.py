@@ -13,10 +13,13 @@ from dataclasses import dataclass
 from ...harness.local_state import DATABASE, PRIVATE_TMP, SCRATCH, listed, recorded_findings
 from ..base import Check, Scenario, Verdict
 from ..feedback import explain, listing
-from .reports import Figures, read, unknown_is_404, wrong_figures_hint
+from ...i18n import N_, Message, Text, _
+from .reports import Figures, counting_advice, read, unknown_is_404
 from .load import THREADS, bounded_memory, concurrent
 from .setup import STORE, Served, Setup
 from .space import bad_csv, bad_url, scratch_empty
+
+NEW_IDS = _("Let the store hand out ids (INCR in Redis, an INTEGER PRIMARY KEY in SQL), or use uuid.uuid4().hex.")
 
 
 @dataclass(frozen=True)
@@ -30,14 +33,17 @@ class Wrong:
     got: Figures | None  # None: the worker answered 404
     other: str | None = None  # the worker that made the other report whose figures ``got`` are
 
-    def describe(self) -> str:
-        asked = f"GET /reports/{self.report_id} on {self.worker}"
+    def describe(self) -> Message:
+        asked = dict(report=self.report_id, worker=self.worker)
         if self.got is None:
-            return f"{asked} returned 404 (the report was made by {self.creator})"
+            return _("GET /reports/{report} on {worker} returned 404 (the report was made by {creator})", **asked,
+                     creator=self.creator)
         if self.other:
-            return (f"{asked} said {self.got}: the figures of the report {self.other} made, not of "
-                    f"the one {self.creator} made ({self.served.data.figures()})")
-        return f"{asked} said {self.got}; the file has {self.served.data.figures()}"
+            return _("GET /reports/{report} on {worker} said {got}: the figures of the report {other} made, not of "
+                     "the one {creator} made ({figures})", **asked, got=str(self.got), other=self.other,
+                     creator=self.creator, figures=self.served.data.figures())
+        return _("GET /reports/{report} on {worker} said {got}; the file has {figures}", **asked, got=str(self.got),
+                 figures=self.served.data.figures())
 
 
 def _reports(setup: Setup, workers: list[str], chunked_first: bool) -> list[tuple[Served, str, object]]:
@@ -55,16 +61,16 @@ def _read_everywhere(scenario: Scenario, made: list[tuple[Served, str, object]])
     wrong = []
     for served, creator, report_id in made:
         for name in scenario.cluster.serving():
-            _, got = read(scenario, report_id, name)
+            _response, got = read(scenario, report_id, name)
             if got is None or not got.matches(served.data):
-                other = next((maker for data, maker, _ in made
+                other = next((maker for data, maker, _id in made
                               if data is not served and got and got.matches(data.data)), None)
                 wrong.append(Wrong(served, report_id, creator, name, got, other))
     return wrong
 
 
-def _lines(wrong: list[Wrong]) -> str:
-    return "\n".join("    " + item.describe() for item in wrong[:6])
+def _lines(wrong: list[Wrong]) -> Text:
+    return Text([Text(("    ", item.describe()), "") for item in wrong[:6]])
 
 
 def every_worker(scenario: Scenario) -> Verdict:
@@ -75,59 +81,58 @@ def every_worker(scenario: Scenario) -> Verdict:
     wrong = _read_everywhere(scenario, made)
     if not wrong:
         unknown_is_404(scenario, names[-1])
-        return Verdict(True, f"{len(made)} reports, each made by a different worker; all {len(names)} workers "
-                             "read every one of them correctly.")
-    did = (f"The grader sent one POST /reports to each of {listing(names)}, each for a different CSV, then "
-           "asked every worker for every report.")
+        return Verdict(True, _("{reports} reports, each made by a different worker; all {workers} workers read "
+                               "every one of them correctly.", reports=len(made), workers=len(names)))
+    did = _("The grader sent one POST /reports to each of {workers}, each for a different CSV, then asked every "
+            "worker for every report.", workers=listing(names))
     return Verdict(False, _not_everywhere(did, made, wrong))
 
 
-def _not_everywhere(did: str, made: list[tuple[Served, str, object]], wrong: list[Wrong]) -> str:
+def _not_everywhere(did, made: list[tuple[Served, str, object]], wrong: list[Wrong]) -> Text:
     """Feedback for reports that some worker did not give back: per-process state, or miscounting."""
     figures = [item for item in wrong if item.got is not None]
     lost = [item for item in wrong if item.got is None and item.worker == item.creator]
-    ids = [str(report_id) for _, _, report_id in made]
+    ids = [str(report_id) for _served, _creator, report_id in made]
     if len(set(ids)) < len(ids):
-        given = ", ".join(f"{creator} gave id {report_id}" for _, creator, report_id in made)
+        given = Text([_("{worker} gave id {report}", worker=creator, report=report_id) for _served, creator, report_id in made],
+                     ", ")
         survivors = {item.other for item in wrong}
         if None not in survivors and len(survivors) == 1:
             # Every worker gives back one and the same report: the store is shared, the ids are not.
             last = survivors.pop()
             own = [item for item in wrong if item.worker == item.creator]  # each maker asked for its own id
             return explain(
-                did, f"Different reports got the same id ({given}), and every worker answers with the report "
-                f"{last} made:\n" + _lines(own or wrong),
-                "The reports are in a shared store, but their ids come from a counter in each process's "
-                "memory: every worker handed out the same id, and each new report overwrote the one "
-                "before it under the same key. Factor VI: processes share nothing, not even a counter; "
-                "the ids must come from the backing service too.",
-                "Let the store hand out ids (INCR in Redis, an INTEGER PRIMARY KEY in SQL), or use "
-                "uuid.uuid4().hex.")
+                did, Text((_("Different reports got the same id ({given}), and every worker answers with the "
+                             "report {worker} made:", given=given, worker=last), _lines(own or wrong))),
+                _("The reports are in a shared store, but their ids come from a counter in each process's "
+                  "memory: every worker handed out the same id, and each new report overwrote the one "
+                  "before it under the same key. Factor VI: processes share nothing, not even a counter; "
+                  "the ids must come from the backing service too."),
+                NEW_IDS)
         return explain(
-            did, f"Different reports got the same id ({given}), and each worker answered with a report "
-            "of its own:\n" + _lines(wrong),
-            "Each worker hands out ids from a counter in its own memory and keeps its reports there too, so "
-            "the same id means a different report on every worker, and nothing survives a restart. "
-            "Factor VI: processes share nothing; the reports, and the ids that name them, belong in a "
-            "backing service.",
-            STORE + " Let the store hand out ids (INCR in Redis, an INTEGER PRIMARY KEY in SQL), or use "
-            "uuid.uuid4().hex.")
+            did, Text((_("Different reports got the same id ({given}), and each worker answered with a report "
+                         "of its own:", given=given), _lines(wrong))),
+            _("Each worker hands out ids from a counter in its own memory and keeps its reports there too, so "
+              "the same id means a different report on every worker, and nothing survives a restart. "
+              "Factor VI: processes share nothing; the reports, and the ids that name them, belong in a "
+              "backing service."),
+            Text((STORE, NEW_IDS), " "))
     if lost:
         return explain(
-            did, "Not even the worker that made a report could find it:\n" + _lines(lost), "",
-            "GET /reports/<id> must find the report under exactly the id that POST /reports returned; "
-            "check that both use the same key in the store.")
+            did, Text((_("Not even the worker that made a report could find it:"), _lines(lost))), "",
+            _("GET /reports/<id> must find the report under exactly the id that POST /reports returned; "
+              "check that both use the same key in the store."))
     if not figures:
         return explain(
-            did, "Only the worker that made a report could find it:\n" + _lines(wrong),
-            "So each report stayed in the memory or on the disk of the process that computed it. A router "
-            "sends the next request to any worker, and a process's memory and disk are its own. "
-            "Factor VI: scratch space serves one request; the result belongs in a backing service.",
+            did, Text((_("Only the worker that made a report could find it:"), _lines(wrong))),
+            _("So each report stayed in the memory or on the disk of the process that computed it. A router "
+              "sends the next request to any worker, and a process's memory and disk are its own. "
+              "Factor VI: scratch space serves one request; the result belongs in a backing service."),
             STORE)
     first = figures[0]
     return explain(
-        did, "Some reports have the wrong figures:\n" + _lines(figures), "",
-        "Check how the app counts: " + wrong_figures_hint(first.got, first.served.data))
+        did, Text((_("Some reports have the wrong figures:"), _lines(figures))), "",
+        counting_advice(first.got, first.served.data))
 
 
 def restart_all(scenario: Scenario) -> Verdict:
@@ -137,14 +142,15 @@ def restart_all(scenario: Scenario) -> Verdict:
     cluster.restart_all()
     wrong = _read_everywhere(scenario, made)
     if not wrong:
-        return Verdict(True, f"{len(made)} reports, then every worker restarted; every fresh worker read them all.")
+        return Verdict(True, _("{reports} reports, then every worker restarted; every fresh worker read them all.",
+                               reports=len(made)))
     return Verdict(False, explain(
-        f"The grader made {len(made)} reports, restarted every worker (SIGTERM, as a deploy or the daily "
-        "restart does), then asked each fresh worker for every report.",
-        "The fresh workers could not give them back:\n" + _lines(wrong),
-        "A restarted process starts with empty memory and an empty disk: whatever it kept there is gone. "
-        "Factor VI: a process may be replaced at any moment, so a result must be in a backing service "
-        "before the response says it exists.",
+        _("The grader made {reports} reports, restarted every worker (SIGTERM, as a deploy or the daily "
+          "restart does), then asked each fresh worker for every report.", reports=len(made)),
+        Text((_("The fresh workers could not give them back:"), _lines(wrong))),
+        _("A restarted process starts with empty memory and an empty disk: whatever it kept there is gone. "
+          "Factor VI: a process may be replaced at any moment, so a result must be in a backing service "
+          "before the response says it exists."),
         STORE))
 
 
@@ -153,35 +159,39 @@ def fresh_download(scenario: Scenario) -> Verdict:
     worker = cluster.serving()[0]
     with Setup(scenario, "fresh_download") as setup:
         first = setup.small()
-        _, first_id = setup.report(first, worker=worker)
+        _response, first_id = setup.report(first, worker=worker)
         second = setup.small()
         setup.files.replace(first.path, second.data.body)
         fresh = Served(first.url, first.path, second.data, first.chunked)
-        _, second_id = setup.report(fresh, worker=worker)
+        _response, second_id = setup.report(fresh, worker=worker)
         downloads = setup.files.downloads(first.path)
-    _, got = read(scenario, second_id, worker)
+    _response, got = read(scenario, second_id, worker)
     if got is not None and got.matches(second.data):
-        return Verdict(True, "The same URL served a changed file; the second report had the new figures.")
-    did = (f"The grader sent POST /reports for {first.url} to {worker} ({first.data.figures()}), then changed "
-           f"the file at that URL ({second.data.figures()}) and sent the same POST to {worker} again.")
-    said = "404 for its own id" if got is None else f"{got}"
+        return Verdict(True, _("The same URL served a changed file; the second report had the new figures."))
+    did = _("The grader sent POST /reports for {url} to {worker} ({first}), then changed the file at that URL "
+            "({second}) and sent the same POST to {worker} again.", url=first.url, worker=worker,
+            first=first.data.figures(), second=second.data.figures())
+    said = _("404 for its own id") if got is None else str(got)
     if got is not None and got.matches(first.data):
-        saw = (f"The second report ({second_id}) said {said}: the figures of the old file"
-               + (", under the first report's id" if second_id == first_id else "") + ". "
-               + ("The app did not even download the file again: the file server saw one download of it."
-                  if downloads < 2 else
-                  "The app downloaded the file again, yet reported what it had kept from the first time."))
+        old = dict(report=second_id, said=said)
+        saw = Text((
+            _("The second report ({report}) said {said}: the figures of the old file, under the first report's id.",
+              **old) if second_id == first_id else
+            _("The second report ({report}) said {said}: the figures of the old file.", **old),
+            _("The app did not even download the file again: the file server saw one download of it.")
+            if downloads < 2 else
+            _("The app downloaded the file again, yet reported what it had kept from the first time.")), " ")
         return Verdict(False, explain(
             did, saw,
-            "The app answered from a cache it kept in the process (memory or a file), and the cache went "
-            "stale when the file changed. Such a cache is also different on every worker and lost at every "
-            "restart. Factor VI: memory and disk are scratch space for one request; never assume what an "
-            "earlier request left there is still there, or still true.",
-            "Download the file afresh for every report, and keep nothing from one request to the next."))
+            _("The app answered from a cache it kept in the process (memory or a file), and the cache went "
+              "stale when the file changed. Such a cache is also different on every worker and lost at every "
+              "restart. Factor VI: memory and disk are scratch space for one request; never assume what an "
+              "earlier request left there is still there, or still true."),
+            _("Download the file afresh for every report, and keep nothing from one request to the next.")))
     return Verdict(False, explain(
-        did, f"The second report ({second_id}) said {said}; the changed file has {second.data.figures()}.", "",
-        "Check how the app counts: " + (wrong_figures_hint(got, second.data) if got else
-                                        "GET /reports/<id> must find the report the POST just made.")))
+        did, _("The second report ({report}) said {said}; the changed file has {figures}.", report=second_id, said=said,
+               figures=second.data.figures()), "",
+        counting_advice(got, second.data)))
 
 
 def no_local_state(scenario: Scenario) -> Verdict:
@@ -193,29 +203,31 @@ def no_local_state(scenario: Scenario) -> Verdict:
     found = [finding for finding in recorded_findings(scenario)
              if finding.place not in (SCRATCH, PRIVATE_TMP) or finding.kind == DATABASE]
     if not found:  # whether the scratch space was emptied is scratch_empty's question
-        return Verdict(True, "Every file the app wrote was in its scratch space (TMPDIR, or the worker's own "
-                             "/tmp); nothing was written anywhere else.")
+        return Verdict(True, _("Every file the app wrote was in its scratch space (TMPDIR, or the worker's own "
+                               "/tmp); nothing was written anywhere else."))
     return Verdict(False, explain(
-        f"The grader made {len(made)} reports over {listing(names)}, read each from every worker, and "
-        "recorded every file the app's code opened.",
-        "The app wrote outside its scratch space, or kept a database of its own:\n" + listed(found),
-        "On a platform a process's disk is private and wiped at every restart: nothing written there is "
-        "seen by another process or survives a deploy. Only TMPDIR is for files, and only for the request "
-        "that made them. Factor VI: anything lasting lives in a backing service.",
-        STORE + " Write downloads under TMPDIR (tempfile does by default), and delete them before responding."))
+        _("The grader made {reports} reports over {workers}, read each from every worker, and recorded every "
+          "file the app's code opened.", reports=len(made), workers=listing(names)),
+        Text((_("The app wrote outside its scratch space, or kept a database of its own:"), listed(found))),
+        _("On a platform a process's disk is private and wiped at every restart: nothing written there is "
+          "seen by another process or survives a deploy. Only TMPDIR is for files, and only for the request "
+          "that made them. Factor VI: anything lasting lives in a backing service."),
+        Text((STORE, _("Write downloads under TMPDIR (tempfile does by default), and delete them before "
+                       "responding.")), " ")))
 
 
 CHECKS = [
-    Check("every_worker", "A report is readable from every worker", 2, every_worker),
-    Check("bounded_memory", "A 64 MB download raises peak memory by at most 16 MB", 2, bounded_memory,
+    Check("every_worker", N_("A report is readable from every worker"), 2, every_worker),
+    Check("bounded_memory", N_("A 64 MB download raises peak memory by at most 16 MB"), 2, bounded_memory,
           hidden=True, workers=1),
-    Check("scratch_empty", "The scratch space is empty after every response", 2, scratch_empty, workers=2),
-    Check("bad_csv", "A bad CSV gets 422, leaves no file and stores nothing", 2, bad_csv, workers=2),
-    Check("bad_url", "A missing or undownloadable URL gets 400 or 502, and stores nothing", 1, bad_url, workers=2),
-    Check("no_local_state", "Nothing is written outside TMPDIR", 1, no_local_state, workers=2),
-    Check("restart_all", "Reports survive a restart of every worker", 1, restart_all, hidden=True, workers=2),
-    Check("concurrent", "Two reports computed at once by one worker never mix", 2, concurrent, hidden=True,
+    Check("scratch_empty", N_("The scratch space is empty after every response"), 2, scratch_empty, workers=2),
+    Check("bad_csv", N_("A bad CSV gets 422, leaves no file and stores nothing"), 2, bad_csv, workers=2),
+    Check("bad_url", N_("A missing or undownloadable URL gets 400 or 502, and stores nothing"), 1, bad_url,
+          workers=2),
+    Check("no_local_state", N_("Nothing is written outside TMPDIR"), 1, no_local_state, workers=2),
+    Check("restart_all", N_("Reports survive a restart of every worker"), 1, restart_all, hidden=True, workers=2),
+    Check("concurrent", N_("Two reports computed at once by one worker never mix"), 2, concurrent, hidden=True,
           workers=1, gunicorn_args=THREADS),
-    Check("fresh_download", "A changed file at the same URL gives a fresh report", 1, fresh_download,
+    Check("fresh_download", N_("A changed file at the same URL gives a fresh report"), 1, fresh_download,
           hidden=True, workers=2),
 ]

@@ -14,6 +14,7 @@ import random
 from dataclasses import dataclass
 from decimal import Decimal
 
+from ...i18n import _
 from .files import Body
 
 COLUMNS = ("date", "customer", "amount", "currency", "note")
@@ -44,7 +45,7 @@ class Broken:
     """A CSV that must be refused with 422: ``fault`` says what is wrong with it, for feedback."""
 
     body: Body
-    fault: str
+    fault: str  # a message (grader.i18n), "the amount 'NaN' on line 602"
 
 
 class Writer:
@@ -95,8 +96,8 @@ def large(rng: random.Random, at_least: int) -> Csv:
     """A file of at least ``at_least`` bytes: a header, then one block of rows repeated."""
     writer = Writer(rng)
     block, block_total = [], Decimal(0)
-    for _ in range(BLOCK_ROWS):  # long notes: fewer, wider rows, as in a real export with comments
-        line, amount = writer.row(note="; ".join(rng.choice(NOTES) for _ in range(LONG_NOTE_WORDS)))
+    for _row in range(BLOCK_ROWS):  # long notes: fewer, wider rows, as in a real export with comments
+        line, amount = writer.row(note="; ".join(rng.choice(NOTES) for _word in range(LONG_NOTE_WORDS)))
         block.append(line)
         block_total += amount
     head, data = writer.header().encode(), "".join(block).encode()
@@ -121,8 +122,11 @@ def broken(rng: random.Random, fault: str, rows: int = 1200) -> Broken:
             lines.append(writer.row(customer="Acme", note="Café crème")[0].encode("latin-1"))
         else:
             lines.append(writer.row(amount=BAD_WORDS[fault])[0].encode())
-    where = f" on line {middle + 2}"
-    said = {"no amount column": f"a header row without an amount column ({','.join(writer.columns)})",
-            "not UTF-8": f"a byte that is not UTF-8{where} (Latin-1 text: 'Café')"}
-    description = said.get(fault) or f"the amount {BAD_WORDS[fault]!r}{where}"
+    line = middle + 2
+    if fault == "no amount column":
+        description = _("a header row without an amount column ({header})", header=",".join(writer.columns))
+    elif fault == "not UTF-8":
+        description = _("a byte that is not UTF-8 on line {line} (Latin-1 text: 'Café')", line=line)
+    else:
+        description = _("the amount {amount} on line {line}", amount=repr(BAD_WORDS[fault]), line=line)
     return Broken(Body(b"".join(lines)), description)

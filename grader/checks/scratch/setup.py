@@ -16,11 +16,13 @@ from .files import FileServer
 from ..base import Scenario
 from .reports import article, create, size
 from .data import Csv, small
+from ..feedback import listing
+from ...i18n import Message, _
 
-CLEAN_UP = ("Give every request its own scratch space and remove it before responding, whatever happens: "
-            "`with tempfile.TemporaryDirectory() as scratch:` around the download and the parsing does "
-            "both, even when an exception is raised or the view returns early.")
-STORE = "Keep each report in the backing store at REDIS_URL or DATABASE_URL, the moment it is computed."
+CLEAN_UP = _("Give every request its own scratch space and remove it before responding, whatever happens: "
+             "`with tempfile.TemporaryDirectory() as scratch:` around the download and the parsing does "
+             "both, even when an exception is raised or the view returns early.")
+STORE = _("Keep each report in the backing store at REDIS_URL or DATABASE_URL, the moment it is computed.")
 
 
 @dataclass(frozen=True)
@@ -32,10 +34,16 @@ class Served:
     data: Csv
     chunked: bool
 
-    def what(self) -> str:
+    def what(self) -> Message:
         """``a 14 KB CSV of 270 rows, sent with a Content-Length``, for feedback."""
-        how = "with Transfer-Encoding: chunked" if self.chunked else "with a Content-Length"
-        return f"{article(size(self.data.body.size))} CSV of {self.data.rows} rows, sent {how}"
+        shown, rows = size(self.data.body.size), self.data.rows
+        if article(shown).startswith("an "):  # "an 18 KB CSV": the article follows the English number
+            if self.chunked:
+                return _("an {size} CSV of {rows} rows, sent with Transfer-Encoding: chunked", size=shown, rows=rows)
+            return _("an {size} CSV of {rows} rows, sent with a Content-Length", size=shown, rows=rows)
+        if self.chunked:
+            return _("a {size} CSV of {rows} rows, sent with Transfer-Encoding: chunked", size=shown, rows=rows)
+        return _("a {size} CSV of {rows} rows, sent with a Content-Length", size=shown, rows=rows)
 
 
 class Setup:
@@ -81,9 +89,9 @@ def leftovers(scenario: Scenario, worker: str) -> list[tuple[str, int]]:
     return found
 
 
-def listed(files: list[tuple[str, int]], limit: int = 3) -> str:
+def listed(files: list[tuple[str, int]], limit: int = 3) -> Message | str:
     """``$TMPDIR/tmpa1.csv (14 KB) and $TMPDIR/tmpb2.csv (14 KB)``, the rest counted."""
     shown = [f"{path} ({size(count)})" for path, count in files[:limit]]
     if len(files) > limit:
-        shown.append(f"{len(files) - limit} more")
-    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
+        shown.append(_("{count} more", count=len(files) - limit))
+    return listing(shown)

