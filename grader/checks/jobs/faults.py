@@ -22,6 +22,9 @@ SMALL, LONG = 20000, 100000  # count_primes(LONG) takes about 0.12 s of CPU here
 FAULT_N = 300000
 REDO_WITHIN = 10.0  # seconds (SPEC) within which a killed job must be taken again
 JOB_SLACK = 8.0  # seconds a job may take once taken again, on a busy machine
+PROGRESS_WINDOW = 2.0  # seconds: a job still not done is waited for this much longer while workers compute
+JOB_CAP = 30.0  # seconds after the kill beyond which even a job still being computed counts as stuck
+COMPUTING_SHARE = 0.1  # of one CPU: below this, a worker is waiting (polling a lock), not computing
 BUSY_CPU = 0.03  # CPU seconds that show a worker has started computing
 GRACE = GRACEFUL_TIMEOUT  # seconds (SPEC: 3) a worker has between SIGTERM and SIGKILL
 CATCH_ATTEMPTS = 3  # long jobs posted to catch worker.1 at work, when it finishes them too fast to see
@@ -72,7 +75,7 @@ def crash(scenario: Scenario) -> Verdict:
 def _lost(watch: JobWatch, job, killed: float, did: str) -> Verdict | None:
     """The failing verdict when the killed job was not done again in time, or None when it was."""
     taken = _taken_again(watch, job, killed)
-    if taken and watch.finish([job], JOB_SLACK) and job.status == "done":
+    if taken and _finished_while_computing(watch, job, killed) and job.status == "done":
         return None
     died, logs = deaths(watch)
     since = f"{time.monotonic() - killed:.0f} s after the kill"
@@ -101,6 +104,29 @@ def _lost(watch: JobWatch, job, killed: float, did: str) -> Verdict | None:
         "until it expires, and every worker waits for it meanwhile.",
         "Don't hold a lock around a whole job (see the parallel check); if you need a lock, give "
         "it an expiry of a few seconds, so that one held by a killed process frees itself.", logs))
+
+
+def _finished_while_computing(watch: JobWatch, job, killed: float) -> bool:
+    """Wait JOB_SLACK seconds for the job taken again to finish, then on, PROGRESS_WINDOW at a time,
+    for as long as the worker processes are computing (a loaded machine runs a job slowly; a worker
+    blocked on a lock uses next to no CPU), up to JOB_CAP seconds after the kill. Without this, a
+    slow machine's slow job would be blamed on a lock the app never took."""
+    if watch.finish([job], JOB_SLACK):
+        return True
+    while time.monotonic() - killed < JOB_CAP:
+        before = _worker_cpu(watch)
+        if watch.finish([job], PROGRESS_WINDOW):
+            return True
+        if _worker_cpu(watch) - before < COMPUTING_SHARE * PROGRESS_WINDOW:
+            return False
+    return False
+
+
+def _worker_cpu(watch: JobWatch) -> float:
+    """CPU seconds used so far by the current worker processes (the web processes answer the
+    grader's polls, so their CPU says nothing about a job)."""
+    kinds = {name: worker.kind for name, worker in watch.cluster.workers.items()}
+    return sum(used for name, used in watch.cpu().items() if kinds.get(name) == "worker")
 
 
 def _never_busy(watch: JobWatch, job, did: str, n: int) -> str:
