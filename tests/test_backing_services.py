@@ -124,11 +124,17 @@ def children_of(pid: int) -> list[int]:
     return found
 
 
+def until(condition, what: str, deadline: float = GONE_DEADLINE) -> None:
+    """Poll ``condition`` until it holds, failing with ``what`` after ``deadline`` seconds: what a
+    service's threads and processes do in the background lands a moment after the call that caused it."""
+    end = time.monotonic() + deadline
+    while not condition():
+        assert time.monotonic() < end, what() if callable(what) else what
+        time.sleep(0.01)
+
+
 def wait_gone(pids: list[int]) -> None:
-    end = time.monotonic() + GONE_DEADLINE
-    while any(alive(pid) for pid in pids):
-        assert time.monotonic() < end, f"still alive: {[pid for pid in pids if alive(pid)]}"
-        time.sleep(0.05)
+    until(lambda: not any(alive(pid) for pid in pids), lambda: f"still alive: {[pid for pid in pids if alive(pid)]}")
 
 
 def python_for_others() -> str:
@@ -423,7 +429,7 @@ def test_a_retargeted_relay_resets_open_connections_and_sends_new_ones_to_the_ne
         try:
             held = socket.create_connection(("127.0.0.1", relay.port), timeout=5)
             upstream, _ = old.accept()
-            assert relay.connections == 1
+            until(lambda: relay.connections == 1, "the relay never counted the connection it made")
             assert relay.retarget(new.getsockname()) == 1
             assert held.recv(10) == b""  # reset, though the old server never closed it
             fresh = socket.create_connection(("127.0.0.1", relay.port), timeout=5)
@@ -432,10 +438,7 @@ def test_a_retargeted_relay_resets_open_connections_and_sends_new_ones_to_the_ne
             assert accepted.recv(10) == b"ping"
             for sock in (held, upstream, fresh, accepted):
                 sock.close()
-            end = time.monotonic() + 5
-            while relay.connections and time.monotonic() < end:  # closed pairs are let go of
-                time.sleep(0.01)
-            assert relay.connections == 0
+            until(lambda: relay.connections == 0, "closed pairs were never let go of", 5)
         finally:
             relay.close()
 
@@ -499,7 +502,9 @@ def test_a_grader_killed_outright_takes_postgres_and_the_object_store_with_it():
         process.kill()
         process.wait()
     wait_gone(pids)
-    assert started["shmid"] not in shm_ids()  # told to shut down, not killed: its shared memory is gone
+    # Told to shut down, not killed, it removes its shared memory; the segment is listed until the
+    # last process attached to it has exited, a moment after the postmaster.
+    until(lambda: started["shmid"] not in shm_ids(), "the killed grader's PostgreSQL left its shared memory behind")
     runs.remove_dead()  # what the next run does: the folder goes too
     assert not Path(started["folder"]).exists()
 

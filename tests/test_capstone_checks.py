@@ -126,7 +126,8 @@ def test_tables_created_by_every_process_at_once_race_each_other(reports):
     feedback = result.feedback
     assert "UniqueViolation" in feedback, reports["schema_race"].to_text()
     if result.status == "could not grade":  # the race struck unaided, when the chaos formation first booted
-        assert "exited with exit code 1 as soon as it started" in feedback
+        # whichever process lost the race: a worker or clock exits at once, gunicorn (web) before it is ready
+        assert re.search(r"exited with exit code \d+ (as soon as it started|before it was ready)", feedback), feedback
         assert "create_schema" in feedback
     else:  # the grader's barrier made it strike, as it does whenever the first boot was lucky
         assert result.status == "failed"

@@ -115,7 +115,8 @@ def _lost(watch: JobWatch, job, killed: float, did: str) -> Verdict | None:
 def _finished_while_computing(watch: JobWatch, job, killed: float) -> bool:
     """Wait JOB_SLACK seconds for the job taken again to finish, then on, PROGRESS_WINDOW at a time,
     for as long as the worker processes are computing (a loaded machine runs a job slowly; a worker
-    blocked on a lock uses next to no CPU), up to JOB_CAP seconds after the kill."""
+    blocked on a lock uses next to no CPU), up to JOB_CAP seconds after the kill. Without this, a
+    slow machine's slow job would be blamed on a lock the app never took."""
     if watch.finish([job], JOB_SLACK):
         return True
     while time.monotonic() - killed < JOB_CAP:
