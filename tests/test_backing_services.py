@@ -469,8 +469,11 @@ def test_every_service_process_is_gone_after_close():
         running.cluster({"web": 1}).post("/rows")
         postmaster = running.postgres.process.pid
         shmid = int((running.postgres.data / "postmaster.pid").read_text().splitlines()[6].split()[1])
-        pids = [postmaster, *children_of(postmaster), running.s3.process.pid, running.redis.process.pid]
-        assert all(alive(pid) for pid in pids) and len(pids) > 4 and shmid in shm_ids()
+        servers = [postmaster, running.s3.process.pid, running.redis.process.pid]
+        # The backend that served the request may be exiting now; the server's own helpers stay.
+        helpers = [pid for pid in children_of(postmaster) if alive(pid)]
+        assert all(alive(pid) for pid in servers) and len(helpers) >= 3 and shmid in shm_ids()
+        pids = servers + helpers
     wait_gone(pids)
     assert shmid not in shm_ids()  # an immediate shutdown removed the server's shared memory
 
