@@ -8,7 +8,7 @@ then stops everything it started before exiting.
 
 It speaks the language ``--lang`` names (``check``), else the one the locale variables name
 (``LANGUAGE``, ``LC_ALL``, ``LC_MESSAGES``, ``LANG``), else English: its help, its reports and its
-error lines. argparse's own words ("usage:", "options") are argparse's.
+error lines, argparse's own words ("usage:", "options") included (:mod:`grader.i18n.argparse_words`).
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ import signal
 import sys
 
 from .i18n import LANGUAGES, N_, Message, Text, _, _n, choose, translate
+from .i18n.argparse_words import argparse_in
 
 EXIT_PASSED, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -90,9 +91,9 @@ def language_of(argv: list[str] | None) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     lang = language_of(argv)
-    parser = build_parser(lang)
     try:
-        args = parser.parse_args(argv)
+        with argparse_in(lang):
+            args = build_parser(lang).parse_args(argv)
     except SystemExit as leaving:
         return EXIT_BAD_INPUT if leaving.code else EXIT_PASSED
     from .errors import BadInput

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from grader.grading import runner
 from grader.platform.forkserver import RUN_TAG
+from greek import english_in
 from stalls import StallWatch
 from grader.platform.processes import RUN_MARKER, stat_fields
 
@@ -60,6 +62,31 @@ def no_process_survives():
         except OSError:
             pass
     assert not left, f"processes started by the grader outlived the test: {left}"
+
+
+@pytest.fixture(scope="session")
+def graded_reports():
+    """Every report ``grade()`` makes in this test process, kept as it is made (module fixtures too)."""
+    made = []
+
+    def recording(*args, **kwargs):
+        made.append(runner_report(*args, **kwargs))
+        return made[-1]
+
+    runner_report = runner.Report
+    runner.Report = recording
+    yield made
+    runner.Report = runner_report
+
+
+@pytest.fixture(autouse=True)
+def every_report_also_speaks_greek(graded_reports):
+    """The reports graded for a test, rendered again in Greek from the same results: an English
+    sentence left in one (a message the catalogs never got) fails the test that graded it."""
+    yield
+    reports, graded_reports[:] = list(graded_reports), []
+    problems = [f"{report.origin}: {run!r}" for report in reports for run in english_in(report.to_text("el"))]
+    assert not problems, "English in a Greek report (a message without a translation):\n" + "\n".join(problems)
 
 
 @pytest.fixture

@@ -14,8 +14,11 @@ ENGLISH_WORDS = {"the", "a", "an", "and", "or", "of", "to", "in", "on", "is", "w
                  "it", "its", "this", "that", "with", "from", "for", "by", "not", "no", "every", "each",
                  "your", "you", "has", "had", "have", "but", "so", "then", "than", "which", "when",
                  "after", "before", "should", "must", "could", "would", "returned", "said", "sent", "got"}
-VERBATIM = [re.compile(pattern) for pattern in (
-    r"`[^`]*`", r"'[^'\n]*'", r'"[^"\n]*"', r"\{[^{}\n]*\}", r"https?://\S+", r"(?<!\w)[~$]?/[\w./$<>*-]+")]
+VERBATIM = [re.compile(pattern, re.IGNORECASE) for pattern in (
+    r"<(?:!doctype|html)\b.*?(?:\.\.\.|$)",  # an HTML page the app answered with, up to where it was cut
+    r"`[^`]*`", r"'[^'\n]*'", r'"[^"\n]*"', r"\{[^{}\n]*\}", r"https?://\S+",
+    r"(?<![\w$])(?:[~.]|\$\w+)?/[\w./$<>*-]+", r"\b\w+(?:/[\w.$<>*-]+)+")]  # paths: /a/b, $TMPDIR/a, a/b
+WORD = re.compile(r"(?<![\w'])[A-Za-z']+(?![\w'])")  # a whole word: not the letters of "a8910cd"
 LOG_HEADING = re.compile(r"\((?:stdout|stderr) \S+ [\w.]+, pid \d+\):$")
 
 
@@ -33,7 +36,7 @@ def english_in(text: str) -> list[str]:
         for pattern in VERBATIM:
             stripped = pattern.sub(" ", stripped)
         for run in GREEK.split(stripped):
-            words = re.findall(r"[A-Za-z']+", run)
+            words = WORD.findall(run)
             if sum(word.lower() in ENGLISH_WORDS for word in words) >= 3:
                 found.append(run.strip())
     return found

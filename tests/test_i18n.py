@@ -6,7 +6,9 @@ from the same results (nothing is graded twice), and the Greek must hold no Engl
 from __future__ import annotations
 
 import json
+import os
 import pickle
+import re
 import string
 import subprocess
 import sys
@@ -28,7 +30,13 @@ HITS = ROOT / "tests" / "apps" / "hits"
 TRANSLATED = [lang for lang in LANGUAGES if lang != "en"]
 
 
+PERCENT = re.compile(r"%(?:\((\w+)\))?([srd%])")  # argparse's phrases: %(prog)s, %s, %r
+
+
 def fields(text: str) -> list[tuple[str, str]]:
+    """A message's placeholders: str.format's ({name}, {n:.1f}), or %-style ones for argparse's phrases."""
+    if PERCENT.search(text) and "{" not in text:
+        return sorted(PERCENT.findall(text))
     return sorted((name, spec) for _text, name, spec, _conv in string.Formatter().parse(text) if name is not None)
 
 
@@ -217,3 +225,18 @@ def test_a_message_with_any_value_turns_into_json():
     message = _("{worker} wrote {path} ({where})", worker="web.1", path=Path("/tmp/x"), where=_("its scratch space"))
     data = json.loads(json.dumps(message.to_dict()))
     assert data["params"]["path"] == "/tmp/x" and from_dict(data).render("el").startswith("ο web.1 έγραψε")
+
+
+def test_argparse_speaks_the_cli_language_and_only_inside_the_cli():
+    import argparse
+    env = {**os.environ, "LANGUAGE": "el"}
+    missing = subprocess.run([sys.executable, "-m", "grader", "check"], capture_output=True, text=True, timeout=60, env=env)
+    assert missing.returncode == 2
+    assert "χρήση: grader check" in missing.stderr and "σφάλμα: λείπουν τα εξής υποχρεωτικά ορίσματα: exercise, path" \
+        in missing.stderr, missing.stderr
+    helped = subprocess.run([sys.executable, "-m", "grader", "check", "--help", "--lang", "el"], capture_output=True,
+                            text=True, timeout=60)
+    assert "ορίσματα θέσης:" in helped.stdout and "επιλογές:" in helped.stdout and not english_in(helped.stdout)
+    from grader.cli import main
+    assert main(["check", "--lang", "el"]) == 2
+    assert argparse._("usage: ") == "usage: "  # the CLI gave argparse its own gettext back

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import nbformat
 
-from ..i18n import N_, Text, _
+from ..i18n import N_, Text, _, choose, render
 from ..i18n.message import from_dict
 from . import chains, gradebook, steps
 from .capped import capped
@@ -103,7 +103,8 @@ class Recorder:
             try:
                 return nbformat.read(produced, as_version=4), [], True
             except Exception as error:  # nbformat raises several kinds for a damaged file
-                LOG.warning("%s's %s from the job is unusable (%s)", student, name, error)
+                LOG.warning(render(_("{student}'s {name} from the job is unusable ({error})", student=student, name=name,
+                                     error=str(error)), choose(None)))
         submitted = self.course.path(self.course.coursedir.submitted_directory, student, self.assignment)
         try:
             data, notes = read_submission(submitted / f"{name}.ipynb")
@@ -159,7 +160,7 @@ class Recorder:
         try:
             gradebook.feedback(self.course.config, student, self.assignment)
         except Exception as error:  # feedback can be made again with nbgrader generate_feedback
-            LOG.warning("no feedback for %s: %s", student, error)
+            LOG.warning(render(_("no feedback for {student}: {error}", student=student, error=str(error)), choose(None)))
 
     def score(self, student: str) -> tuple[float, float]:
         from nbgrader.api import Gradebook

@@ -105,8 +105,8 @@ class GradeOutsideKernel(NbGraderPreprocessor):
     def preprocess(self, nb, resources):
         exercise = exercise_for(resources, self.exercises)
         if exercise is None:
-            self.log.warning("No factor-six exercise for %s; its cells are graded in the kernel.",
-                             resources.get("nbgrader", {}).get("notebook"))
+            self.log.warning(render(_("No factor-six exercise for {notebook}; its cells are graded in the kernel.",
+                                      notebook=resources.get("nbgrader", {}).get("notebook")), choose(None)))
             return nb, resources
         cells = check_cells(nb, exercise)
         if not cells:
@@ -137,9 +137,8 @@ class ApplyVerdicts(NbGraderPreprocessor):
         if state:
             apply(nb, state["verdicts"], state["cells"], state["skipped"], state.get("lang"))
             if restore_grades(resources, state["grades"]):
-                self.log.warning("The notebook changed its own grades in the gradebook while it ran; "
-                                 "they were put back.")
                 said = _("The notebook changed its own grades in the gradebook while it ran; they were put back.")
+                self.log.warning(render(said, choose(None)))
                 nb.metadata.setdefault(NOTES, []).append(render(said, choose(None)))  # for the instructor
         return nb, resources
 

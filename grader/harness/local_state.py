@@ -149,7 +149,7 @@ def shared_state(cluster, accesses: list[FileAccess], service_paths: list[Path])
         if readers:
             why = next((inc.not_private_why for inc in writers if inc.private_tmp is False), "")
             ours = [writer for writer in writers if cluster.incarnation(writer.token) is writer]
-            names = _names(ours) + (("workers of other checks running at the same time",)
+            names = _names(ours) + ((_("workers of other checks running at the same time"),)
                                     if len(ours) < len(writers) else ())
             shared.append(SharedState(real, names, _names(readers), why))
     return shared

@@ -178,13 +178,10 @@ def _visits(run: Run) -> list:
     low, high = base + run.visits_ok + 1, base + run.visits_ok + run.visits_unsure + 1
     if isinstance(final, int) and low <= final <= high:
         return []
-    said = ("after {answered} answered POST /visits ({count} more failed during faults) and one more, the "
-            "counter said {final}; it should be between {low} and {high}. Counts must live in the store and "
-            "change in one atomic step (INCR), never in a process's memory.")
-    return [_n("after {answered} answered POST /visits ({count} more failed during faults) and one more, the "
-               "counter said {final}; it should be between {low} and {high}. Counts must live in the store and "
-               "change in one atomic step (INCR), never in a process's memory.", said, run.visits_unsure,
-               answered=run.visits_ok, final=repr(final), low=low, high=high)]
+    return [_("after {answered} answered POST /visits ({count} more failed during faults) and one more, the "
+              "counter said {final}; it should be between {low} and {high}. Counts must live in the store and "
+              "change in one atomic step (INCR), never in a process's memory.", count=run.visits_unsure,
+              answered=run.visits_ok, final=repr(final), low=low, high=high)]
 
 
 def _assets(run: Run) -> list:
