@@ -17,8 +17,8 @@ from types import SimpleNamespace
 import pytest
 
 from grader.checks.jobs import checks as jobs
-from grader.checks.base import Scenario
-from grader.checks.jobs.parallel import Overlap, Sample, overlap, parallel
+from grader.checks.base import Inconclusive, Scenario
+from grader.checks.jobs.parallel import Batch, Overlap, Sample, judge, overlap, parallel
 from grader.checks.feedback import ContractError
 from grader.checks.jobs.watch import PRIMES_BELOW, Broken, Job, JobWatch
 from grader.grading import grade
@@ -271,6 +271,21 @@ def test_overlap_needs_two_workers_computing_at_once_while_two_jobs_run():
     assert overlap(handing_over).seconds == 0.0  # a job finished in that stretch: not evidence
     one_running = samples((0.0, 1, 0, 0.0, 0.0), (0.2, 2, 0, 0.1, 0.1))
     assert overlap(one_running) == Overlap(0.0, 0.0, 0.0, {})
+
+
+def test_an_overlap_with_next_to_no_cpu_time_is_not_called_serial():
+    """Jobs that said 'running' while a starved machine ran neither of them prove nothing either way."""
+    def batch(*rows):
+        samples = [Sample(at, running, 0, {"worker.1": one, "worker.2": two}) for at, running, one, two in rows]
+        return Batch(["worker.1", "worker.2"], [], samples, finished=True, wall=1.0,
+                     cpu={"worker.1": 0.3, "worker.2": 0.3})
+
+    starved = batch((0.0, 2, 0.0, 0.0), (0.1, 2, 0.01, 0.0), (0.15, 2, 0.02, 0.0))
+    with pytest.raises(Inconclusive, match="too busy to run them"):
+        judge(None, starved)
+    taking_turns = batch((0.0, 2, 0.0, 0.0), (0.2, 2, 0.15, 0.0), (0.4, 2, 0.3, 0.0))
+    verdict = judge(None, taking_turns)
+    assert not verdict.passed and "never computed at the same time" in verdict.feedback
 
 
 def test_an_app_without_a_worker_process_type_cannot_be_graded(tmp_path):

@@ -7,14 +7,17 @@ samples every worker process's CPU time, round after round. It looks at the stre
 at least two jobs said "running", and asks whether, stretch by stretch, at least two worker
 processes were using the CPU in comparable amounts. A scheduler shares the CPU fairly between processes that want
 it, so two workers that really compute at once get similar shares however busy the machine is;
-a worker that waits on a lock, or a second thread in one process, gets (next to) none.
+a worker that waits on a lock, or a second thread in one process, gets (next to) none. When the
+machine is so busy that the stretches of overlap hold almost no CPU time at all (the jobs said
+"running" while their processes waited for a core), there is nothing to weigh: the check says it
+could not grade, and asks to be run again, rather than call a right app serial.
 """
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
 
-from ..base import Scenario, Verdict
+from ..base import Inconclusive, Scenario, Verdict
 from ...i18n import Text, _
 from ..feedback import explain, listing
 from .feedback import full_stop, stuck
@@ -25,6 +28,7 @@ FINISH_WITHIN = 20.0  # seconds for the whole batch on a busy machine
 BALANCE = 0.3  # the second busiest worker's CPU share, against the busiest, during the overlap
 MIN_CPU = 0.02  # CPU seconds (two clock ticks) the second worker must show during the overlap
 MIN_WORK = 0.1  # CPU seconds the workers must use in all: the batch needs about 0.6 s here
+MIN_EVIDENCE = 0.1  # CPU seconds the busiest worker must show over the overlap before serial work is judged
 
 
 @dataclass(frozen=True)
@@ -137,6 +141,12 @@ def judge(watch: JobWatch, batch: Batch) -> Verdict:
             "computing: {a:.2f} s and {b:.2f} s of CPU in {seconds:.2f} s). The batch took {wall:.2f} s for "
             "{work:.2f} s of CPU work.", batch=BATCH, count=len(batch.workers), first=first, second=second,
             a=a, b=b, seconds=seen.seconds, wall=batch.wall, work=batch.work))
+    if max(sample.running for sample in batch.samples) >= 2 and seen.busiest < MIN_EVIDENCE:
+        raise Inconclusive(_(
+            "While two or more jobs said 'running', the worker processes used only {busiest:.2f} s of CPU time "
+            "in {seconds:.2f} s: this machine was too busy to run them, so the grader cannot tell workers that "
+            "take turns from workers that compute at once. This says nothing about your app; run the check "
+            "again.", busiest=seen.busiest, seconds=seen.seconds))
     return Verdict(False, _serial_feedback(did, batch, seen))
 
 
