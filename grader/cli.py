@@ -202,9 +202,26 @@ def list_exercises(lang: str = "en") -> int:
 def check(args) -> int:
     from .grading import grade
     report = grade(args.exercise, args.path, args.only, seed=args.seed, database_url=args.database_url,
-                   redis_url=args.redis_url).in_language(args.lang)
+                   redis_url=args.redis_url).in_language(args.lang or written_in(args.path))
     print(report.to_json() if args.json else report.to_text(), end="\n" if args.json else "")
     return EXIT_PASSED if report.passed else EXIT_FAILED
+
+
+def written_in(path: str) -> str | None:
+    """The language an exercise notebook's metadata names (a Greek copy is checked in Greek without
+    ``--lang``); None for an app folder or a notebook that names none (then the locale decides)."""
+    import json
+    from pathlib import Path
+
+    from .i18n.notebook import language_of
+    notebook = Path(path)
+    if notebook.suffix != ".ipynb" or not notebook.is_file():
+        return None
+    try:
+        lang = language_of(json.loads(notebook.read_text(encoding="utf-8")))
+    except (OSError, ValueError, AttributeError):
+        return None  # grade() says what is wrong with the file itself
+    return lang if lang in LANGUAGES else None
 
 
 def autograde(args, lang: str | None = None) -> int:

@@ -240,3 +240,15 @@ def test_argparse_speaks_the_cli_language_and_only_inside_the_cli():
     from grader.cli import main
     assert main(["check", "--lang", "el"]) == 2
     assert argparse._("usage: ") == "usage: "  # the CLI gave argparse its own gettext back
+
+
+def test_a_greek_notebook_is_checked_in_greek_without_being_asked():
+    env = {**os.environ, "LANG": "C.UTF-8", "LC_ALL": "", "LANGUAGE": ""}
+    notebook = ROOT / "practice" / "el" / "hits" / "hits.ipynb"
+    run = subprocess.run([sys.executable, "-m", "grader", "check", "hits", str(notebook), "--only", "agreement"],
+                         capture_output=True, text=True, timeout=120, env=env)
+    assert run.returncode == 1 and run.stdout.startswith("hits: 0/2 μονάδες"), run.stdout + run.stderr
+    assert not english_in(run.stdout), run.stdout
+    english = subprocess.run([sys.executable, "-m", "grader", "check", "hits", str(notebook), "--only", "agreement",
+                              "--lang", "en"], capture_output=True, text=True, timeout=120, env=env)
+    assert english.stdout.startswith("hits: 0/2 points"), english.stdout
