@@ -546,7 +546,9 @@ def run_every_lesson(browser, lab: JupyterLab, notebooks: list[Path], folder: st
     return report
 
 
-@pytest.mark.xdist_group("browser-greek-lessons")
+# In the English lessons' group, so that it runs after them, not beside them: two JupyterLabs running
+# lessons at once are too much for 2 cores shared with the rest of the suite.
+@pytest.mark.xdist_group("browser-every-lesson")
 @pytest.mark.timeout(1200)
 def test_the_greek_start_page_switches_jupyterlab_to_greek_and_every_greek_lesson_runs_clean(tmp_path):
     """The Greek edition as a Greek learner takes it: the start page's one menu choice

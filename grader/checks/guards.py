@@ -75,8 +75,8 @@ def stray_feedback(stray: list[StrayConnection], env: dict[str, str]) -> Text:
           "    {connections}\nThe services attached to this run were: {given}.", connections=lines, given=given),
         _("An address written into the code works only on a machine that happens to run a server "
           "there, such as a laptop with Redis on its default port; on a platform nothing listens "
-          "there, or worse, another app's data does. Factor VI: backing services are attached "
-          "resources, found through the environment."),
+          "there, or worse, another app's data does. Factors IV and III: a backing service is an "
+          "attached resource, and its address is config, found in the environment."),
         _("Read the address from {variables} (for example redis.Redis.from_url(os.environ[\"REDIS_URL\"])) "
           "instead of writing one into the code.", variables=" / ".join(variables)))
 
