@@ -189,6 +189,12 @@ PROGRESS = """() => {
 }"""
 
 
+def open_notebook(page, lab: "JupyterLab", path: str, reset: bool = False) -> None:
+    """Open a notebook (``?reset``: in a fresh workspace) and wait until its kernel is idle."""
+    page.goto(f"{lab.url}/lab/tree/{path}?{'reset&' if reset else ''}token={lab.token}")
+    page.wait_for_selector('.jp-NotebookPanel .jp-Notebook-ExecutionIndicator[data-status="idle"]', timeout=60_000)
+
+
 def run_all_cells(page, limit: float = RUN_ALL, locale: str | None = None) -> None:
     """Run → Run All Cells, then wait until no cell is queued or running and the kernel is idle.
 
@@ -398,9 +404,7 @@ def test_lesson_in_jupyterlab_report_reads_well_and_dashboard_answers(tmp_path):
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": WIDTHS[0], "height": HEIGHT})
-            page.goto(f"{lab.url}/lab/tree/{notebook.name}?token={lab.token}")
-            page.wait_for_selector('.jp-NotebookPanel .jp-Notebook-ExecutionIndicator[data-status="idle"]',
-                                   timeout=60_000)
+            open_notebook(page, lab, notebook.name)
             run_all_cells(page)
             heading = page.locator("th", has_text="what happened")
             report = page.locator(".jp-OutputArea-output table", has=heading).first
@@ -494,9 +498,7 @@ def test_every_lesson_runs_clean_in_jupyterlab_under_a_base_url_and_its_dashboar
         try:
             report = run_every_lesson(browser, lab, lessons(), "course")
             page = browser.new_page(viewport={"width": WIDTHS[0], "height": HEIGHT})
-            page.goto(f"{lab.url}/lab/tree/{PROXY_NOTEBOOK}?reset&token={lab.token}")
-            page.wait_for_selector('.jp-NotebookPanel .jp-Notebook-ExecutionIndicator[data-status="idle"]',
-                                   timeout=60_000)
+            open_notebook(page, lab, PROXY_NOTEBOOK, reset=True)
             run_all_cells(page, LESSON_RUN)
             link = page.locator(".jp-OutputArea-output a[target=_blank]").first
             href = link.get_attribute("href")
@@ -531,9 +533,7 @@ def run_every_lesson(browser, lab: JupyterLab, notebooks: list[Path], folder: st
                 if message.type == "error" else None)
         page.on("pageerror", lambda error, errors=errors: errors.append(str(error)))
         started = time.monotonic()
-        page.goto(f"{lab.url}/lab/tree/{folder}/{notebook.name}?reset&token={lab.token}")
-        page.wait_for_selector('.jp-NotebookPanel .jp-Notebook-ExecutionIndicator[data-status="idle"]',
-                               timeout=60_000)
+        open_notebook(page, lab, f"{folder}/{notebook.name}", reset=True)
         run_all_cells(page, LESSON_RUN, locale)
         no_dialog(page, notebook.name)
         dashboards = click_every_dashboard(page, lang)
@@ -567,9 +567,7 @@ def test_the_greek_start_page_switches_jupyterlab_to_greek_and_every_greek_lesso
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": WIDTHS[0], "height": HEIGHT})
-            page.goto(f"{lab.url}/lab/tree/course/el/{greek[0].name}?reset&token={lab.token}")
-            page.wait_for_selector('.jp-NotebookPanel .jp-Notebook-ExecutionIndicator[data-status="idle"]',
-                                   timeout=60_000)
+            open_notebook(page, lab, f"course/el/{greek[0].name}", reset=True)
             switch_to_greek(page)
             assert lab.api("GET", "/lab/api/translations/el_GR")["data"]["jupyterlab"]["Theme"] == ["Θέμα"]
             shut_down_kernels(lab)
