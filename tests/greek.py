@@ -19,7 +19,7 @@ VERBATIM = [re.compile(pattern, re.IGNORECASE) for pattern in (
     r"`[^`]*`", r"'[^'\n]*'", r'"[^"\n]*"', r"\{[^{}\n]*\}", r"https?://\S+",
     r"(?<![\w$])(?:[~.]|\$\w+)?/[\w./$<>*-]+", r"\b\w+(?:/[\w.$<>*-]+)+")]  # paths: /a/b, $TMPDIR/a, a/b
 WORD = re.compile(r"(?<![\w'])[A-Za-z']+(?![\w'])")  # a whole word: not the letters of "a8910cd"
-LOG_HEADING = re.compile(r"\((?:stdout|stderr) \S+ [\w.]+, pid \d+\):$")
+LOG_HEADING = re.compile(r"\((?:stdout|stderr) \S+ [\w.]+(?:, pid \d+)?\):$")
 
 
 def english_in(text: str) -> list[str]:
