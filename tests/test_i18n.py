@@ -70,6 +70,13 @@ def test_a_message_is_its_english_text_until_rendered_in_another_language():
     assert nested.render("el") == "Οι workers διαφωνούν: ο web.2 είπε 3 (αναμενόταν 5 παντού)."
 
 
+def test_a_placeholder_may_be_named_like_a_parameter_of_the_message_itself():
+    """``id`` (a job's, a cell's) and ``singular``/``plural`` are placeholders like any other."""
+    assert _("GET /jobs/{id} returned {status}", id="7f", status=404) == "GET /jobs/7f returned 404"
+    assert _n("{singular} and {plural}: {count}", "{singular} and {plural}: {count}!", 2,
+              singular="a", plural="b") == "a and b: 2!"
+
+
 def test_numbers_keep_their_format_spec_in_every_language():
     message = _("was not ready within {timeout:g} s", timeout=2.50)
     assert message == "was not ready within 2.5 s"

@@ -104,12 +104,12 @@ def _join(parts: tuple, sep: str, lang: str) -> str:
 Renderable = Union[str, Message, Text]
 
 
-def _(id: str, **params) -> Message:
+def _(id: str, /, **params) -> Message:
     """A message to render later; ``id`` is the English text, ``params`` fill its placeholders."""
     return Message(id, tuple(params.items()))
 
 
-def _n(singular: str, plural: str, count: int, **params) -> Message:
+def _n(singular: str, plural: str, count: int, /, **params) -> Message:
     """A message with a singular and a plural form, chosen by ``count`` (also a placeholder)."""
     return Message(singular, tuple({"count": count, **params}.items()), plural, count)
 
