@@ -106,14 +106,25 @@ def launched():
         yield lambda name, workers=2, **options: stack.enter_context(launch(APPS / name, workers, **options))
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items):
+@pytest.hookimpl(wrapper=True)
+def pytest_collection_modifyitems(config, items):
     """Under xdist's ``--dist loadgroup``, keep each test file on one worker, so its module fixtures
     (a notebook executed once, a class of apps graded once) are built once; a test that names a
-    group of its own (each exercise's nbgrader round trip) can run beside the rest of its file."""
+    group of its own (each exercise's nbgrader round trip) can run beside the rest of its file.
+
+    Afterwards, on a worker, every test must carry its group in its node id (xdist adds ``@group``),
+    or the groups were silently ignored and each worker would build every module fixture again
+    (pytest 9.2 with xdist 3.8 did that, for a suite about twice as slow): that stops the run."""
     for item in items:
         if item.get_closest_marker("xdist_group") is None:
             item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+    yield
+    if os.environ.get("PYTEST_XDIST_WORKER") and config.getvalue("loadgroup"):
+        ungrouped = [item.nodeid for item in items if "@" not in item.nodeid.rsplit("]", 1)[-1]]
+        if ungrouped:
+            raise pytest.UsageError(f"--dist loadgroup did not take effect for {len(ungrouped)} tests (e.g. "
+                                    f"{ungrouped[0]}): pytest {pytest.__version__} with this pytest-xdist does "
+                                    "not group tests; install the versions pyproject.toml pins.")
 
 
 STALLS = pytest.StashKey[StallWatch]()
