@@ -7,11 +7,17 @@ both times, the speed-up, seconds per submission, and the same figures as multip
 (``gunicorn -w 1`` serving Flask, from start to its first HTTP 200, measured in the same run).
 The machine's load average is printed too: on a shared machine it explains a slow run.
 
+``--profile`` adds, for the largest class, where one submission's time goes: wall and CPU seconds by
+stage (start-up, the checks, the learner's kernel, nbgrader's steps, the gradebook, the feedback
+page, recording), as ``grader autograde --json`` reports them, beside the CPU time the whole batch
+used, every process included. ``--dask`` grades each class once more on a local Dask cluster of two
+worker processes.
+
 ``--soak N`` instead grades N mixed submissions (every trick and kind of damage included, hanging
 and crashing notebooks too) and reports what they left behind: processes, run folders, temporary
 files and listening ports.
 
-    python benchmarks/bench_classroom.py [--sizes 15,30,60] [--nbgrader-sizes 15,30,60] [--jobs 2]
+    python benchmarks/bench_classroom.py [--sizes 15,30,60] [--nbgrader-sizes 15,30,60] [--jobs 2] [--profile] [--dask]
     python benchmarks/bench_classroom.py --soak 200
 """
 from __future__ import annotations
@@ -19,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -60,10 +67,54 @@ def class_of(course: Path, exercise: str, size: int, mixed: bool) -> list[make_c
 
 
 def timed(argv: list[str], course: Path, env: dict | None = None) -> tuple[float, subprocess.CompletedProcess]:
+    seconds, _cpu, done = measured(argv, course, env)
+    return seconds, done
+
+
+def measured(argv: list[str], course: Path, env: dict | None = None) -> tuple[float, float, subprocess.CompletedProcess]:
+    """Wall seconds, CPU seconds of every process the command ran (as far as they were waited for),
+    and the finished command."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
     done = subprocess.run([sys.executable, "-m", *argv], cwd=course, capture_output=True, text=True,
                           env={**make_class.env(), **(env or {})}, timeout=7200)
-    return time.monotonic() - started, done
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return time.monotonic() - started, cpu, done
+
+
+def print_profile(batch: dict, cpu: float, wall: float) -> None:
+    """Where a submission's time went, by stage, averaged over the batch, and what no stage holds."""
+    from grader.classroom import profile
+    graded = [item for item in batch["submissions"] if item.get("profile")]
+    if not graded:
+        print("no submission reported a profile")
+        return
+    stages: dict[str, list[float]] = {}
+    for item in graded:
+        for name, spent in item["profile"].items():
+            entry = stages.setdefault(name, [0.0, 0.0])
+            entry[0] += spent["wall"]
+            entry[1] += spent["cpu"]
+    count = len(graded)
+    names = [name for name in profile.ORDER if name in stages] + sorted(set(stages) - set(profile.ORDER))
+    startup = batch.get("startup") or {"wall": 0.0, "cpu": 0.0}
+    total = sum(cpu_ for _wall, cpu_ in stages.values())
+    print(f"\nwhere one submission's time goes (mean of {count}; CPU = user + system, with the processes it ran)")
+    print(f"{'stage':<24} {'CPU s':>7} {'wall s':>7} {'of CPU':>7}")
+    for name in names:
+        wall_, cpu_ = stages[name]
+        print(f"{name:<24} {cpu_ / count:>7.3f} {wall_ / count:>7.3f} {cpu_ / max(total, 1e-9):>7.0%}")
+    print(f"{'all stages':<24} {total / count:>7.3f} {sum(w for w, _c in stages.values()) / count:>7.3f}")
+    print(f"start-up and imports, once per batch: {startup['cpu']:.2f} s CPU, {startup['wall']:.2f} s wall")
+    own = batch.get("own_cpu", 0.0)
+    outside = own - startup["cpu"] - stages.get(profile.RECORD, [0.0, 0.0])[1]
+    print(f"the autograde process besides start-up and recording (making jobs, forking, reaping, the "
+          f"rehearsal): {outside:.2f} s CPU ({outside / count:.3f} s per submission)")
+    rest = cpu - total - startup["cpu"] - outside
+    print(f"whole batch: {cpu:.1f} s CPU in {wall:.1f} s wall ({cpu / count:.2f} s CPU per submission, "
+          f"{cpu / wall:.2f} cores busy); in the jobs outside their stages: {rest:.1f} s "
+          f"({rest / count:.2f} s per submission)")
 
 
 def scores(course: Path, exercise: str) -> dict[str, float]:
@@ -81,7 +132,8 @@ def floor(runs_: int = 5) -> float:
     return sorted(times)[len(times) // 2]
 
 
-def compare(base: Path, exercise: str, sizes: list[int], nbgrader_sizes: set[int], jobs: int) -> None:
+def compare(base: Path, exercise: str, sizes: list[int], nbgrader_sizes: set[int], jobs: int,
+            show_profile: bool = False, dask: bool = False) -> None:
     floor_seconds = floor()
     print(f"floor (gunicorn -w 1 + Flask to first 200): {floor_seconds * 1000:.0f} ms; load average {os.getloadavg()}")
     print(f"{'class':>5}  {'nbgrader serial':>15}  {'grader -j' + str(jobs):>10}  {'speed-up':>8}  "
@@ -98,13 +150,36 @@ def compare(base: Path, exercise: str, sizes: list[int], nbgrader_sizes: set[int
             config.write_text(config.read_text().replace(STOCK_CONFIG, "pass  # stock nbgrader"))
             stock, done = timed(["nbgrader", "autograde", exercise], stock_course)
             assert done.returncode == 0, done.stderr[-2000:]
-        ours, done = timed(["grader", "autograde", exercise, "--jobs", str(jobs), "--json"], course)
+        if dask:
+            dask_course = base / f"class-{size}-dask"
+            shutil.copytree(course, dask_course)
+        ours, cpu, done = measured(["grader", "autograde", exercise, "--jobs", str(jobs), "--json"], course)
         assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
         agree = "-" if stock is None else ("yes" if scores(course, exercise) == scores(stock_course, exercise) else "NO")
         speed = "-" if stock is None else f"{stock / ours:.2f}x"
         print(f"{size:>5}  {'-' if stock is None else f'{stock:.1f} s':>15}  {ours:>8.1f} s  {speed:>8}  "
               f"{ours / size:>10.2f} s  {ours / size / floor_seconds:>8.1f}  {agree}", flush=True)
+        last = (json.loads(done.stdout), cpu, ours)
+        if dask:
+            on_dask, same = on_a_dask_cluster(dask_course, exercise, scores(course, exercise))
+            print(f"{size:>5}  {'(Dask, 2 worker processes)':>26}  {on_dask:>8.1f} s  {'':>8}  "
+                  f"{on_dask / size:>10.2f} s  {on_dask / size / floor_seconds:>8.1f}  {same}", flush=True)
+    if show_profile:
+        print_profile(*last)
     print(f"load average at the end {os.getloadavg()}")
+
+
+def on_a_dask_cluster(course: Path, exercise: str, expected: dict[str, float]) -> tuple[float, str]:
+    """Wall seconds to grade the class in ``course`` on a local Dask cluster of two worker processes
+    (started before the clock starts), and whether the scores agree with ``expected``."""
+    from distributed import LocalCluster
+    os.environ["PYTHONPATH"] = make_class.env()["PYTHONPATH"]  # the workers import this grader
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None) as cluster:
+        seconds, done = timed(["grader", "autograde", exercise, "--scheduler", cluster.scheduler_address, "--json"],
+                              course)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    return seconds, "yes" if scores(course, exercise) == expected else "NO"
 
 
 # -- the soak ----------------------------------------------------------------------------------------
@@ -180,6 +255,8 @@ def main() -> int:
     parser.add_argument("--sizes", default="15,30,60")
     parser.add_argument("--nbgrader-sizes", default=None, help="sizes graded by stock nbgrader too (default: all)")
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--profile", action="store_true", help="where a submission's time goes, by stage")
+    parser.add_argument("--dask", action="store_true", help="grade each class on a local Dask cluster too")
     parser.add_argument("--soak", type=int, default=0, help="grade this many mixed submissions and count leftovers")
     args = parser.parse_args()
     compile_like_an_install()
@@ -193,7 +270,7 @@ def main() -> int:
         sizes = [int(size) for size in args.sizes.split(",")]
         nbgrader_sizes = set(sizes if args.nbgrader_sizes is None else
                              [int(size) for size in args.nbgrader_sizes.split(",") if size])
-        compare(base, exercise, sizes, nbgrader_sizes, args.jobs)
+        compare(base, exercise, sizes, nbgrader_sizes, args.jobs, args.profile, args.dask)
     return 0
 
 

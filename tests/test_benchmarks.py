@@ -12,7 +12,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 ROW = re.compile(r"^\| \S.* \| +\d+ms \| +[\d.]+x \|", re.MULTILINE)  # a row of the timing table
-CLASS_ROW = re.compile(r"^ +2 +[\d.]+ s +[\d.]+ s ", re.MULTILINE)  # class of 2: stock and ours
+# a class of 2, stock and ours, then the profile's row for the checks
+CLASS_ROW = re.compile(r"^ +2 +[\d.]+ s +[\d.]+ s .*^checks +[\d.]+ +[\d.]+ +\d+%$", re.MULTILINE | re.DOTALL)
 BINDER_ROW = re.compile(r"^\| check:hits +\| +[\d.]+s \| +\d+ MiB \| (met|MISSED) ", re.MULTILINE)
 TINY = {
     "bench_hits.py": (["--runs", "1", "--race-runs", "1"], ROW),
@@ -21,7 +22,7 @@ TINY = {
     "bench_scratch.py": (["--runs", "1", "--mix-runs", "1"], ROW),
     "bench_jobs.py": (["--runs", "1", "--stability-runs", "1"], ROW),
     "bench_capstone.py": (["--runs", "1", "--seeds", "0", "--checks", "contract"], ROW),
-    "bench_classroom.py": (["--sizes", "2"], CLASS_ROW),
+    "bench_classroom.py": (["--sizes", "2", "--profile"], CLASS_ROW),
     "bench_binder.py": (["--lessons", "00.00", "--check", "hits", "--cpus", "1"], BINDER_ROW),
 }
 # each on a test process of its own where there is one free: they are whole grading runs

@@ -94,6 +94,7 @@ def by_grader(course, tmp_path_factory) -> Path:
     target = copy_of(course, tmp_path_factory.mktemp("grader") / "course")
     done = run(target, "grader", "autograde", EXERCISE, "--jobs", "2", "--json")
     assert done.returncode == 0, done.stdout + done.stderr
+    (target.parent / "batch.json").write_text(done.stdout)  # beside the course, which must stay as nbgrader's
     return target
 
 
@@ -147,6 +148,45 @@ def test_grader_autograde_writes_the_notebooks_and_feedback_nbgrader_writes(by_g
         assert listing == sorted(p.name for p in (by_nbgrader / "autograded" / student / EXERCISE).iterdir())
         page = (by_grader / "feedback" / student / EXERCISE / f"{EXERCISE}.html").read_text()
         assert f"{EXERCISE} (Score: {rows(by_grader, student)['score']:.1f} / {FULL:.1f})" in page
+
+
+def test_every_submission_says_where_its_time_went(by_grader):
+    """The profile by stage (grader.classroom.profile): each stage a submission went through, with
+    wall and CPU seconds that add up to no more than the submission took."""
+    from grader.classroom import profile
+    batch = json.loads((by_grader.parent / "batch.json").read_text())
+    assert batch["startup"]["cpu"] > 0.1 and batch["own_cpu"] >= batch["startup"]["cpu"]
+    for item in batch["submissions"]:
+        spent = item["profile"]
+        assert {profile.CHECKS, profile.KERNEL_START, profile.CELLS, profile.KERNEL_STOP, profile.SANITIZE,
+                profile.GRADEBOOK, profile.FEEDBACK, profile.RECORD} <= set(spent), (item["student"], spent)
+        assert all(each["wall"] >= 0 and each["cpu"] >= 0 for each in spent.values()), spent
+        inside_the_job = sum(each["wall"] for name, each in spent.items() if name != profile.RECORD)
+        assert inside_the_job <= item["seconds"] + 0.05, (item["seconds"], spent)
+        assert spent[profile.CHECKS]["cpu"] > 0.1, spent  # the app's workers ran, and count here
+        assert spent[profile.KERNEL_START]["cpu"] > 0.05, spent  # the kernel's own start-up counts too
+
+
+def test_a_rehearsal_warms_the_grader_and_leaves_nothing_behind(course, tmp_path):
+    """The rehearsal before the first fork (grader.classroom.warmup) runs no kernel, no check and
+    no thread, writes nothing into the course, and leaves no file in its work folder."""
+    import threading
+
+    from grader.classroom import autograde, warmup
+    from grader.classroom.course import Course
+    from grader.classroom.record import Recorder
+    target = copy_of(course, tmp_path / "course")
+    before = sorted(str(path.relative_to(target)) for path in target.rglob("*"))
+    graded = Course(target)
+    job = next(autograde._jobs(graded, Recorder(graded, EXERCISE), EXERCISE,
+                               graded.submissions(EXERCISE, "reference"), 60))
+    work = tmp_path / "work"
+    work.mkdir()
+    threads = threading.active_count()
+    assert warmup.rehearse(job, work)
+    assert list(work.iterdir()) == [] and threading.active_count() == threads
+    assert sorted(str(path.relative_to(target)) for path in target.rglob("*")) == before
+    assert scores(target) == {}
 
 
 def test_student_and_force_work_as_in_nbgrader(by_grader):

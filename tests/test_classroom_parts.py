@@ -282,7 +282,8 @@ def test_the_summary_lists_every_student_with_score_status_and_seconds_and_the_n
     assert text.rstrip().endswith("Totals: 1 graded, 1 unreadable")
     data = json.loads(batch.to_json())
     assert data["submissions"][1] == {"student": "bob", "score": 0, "max_score": 10, "status": "unreadable",
-                                      "seconds": 0.1, "notes": ["hits.ipynb is not valid JSON at line 3"]}
+                                      "seconds": 0.1, "notes": ["hits.ipynb is not valid JSON at line 3"],
+                                      "profile": {}}
     assert not batch.clean
 
 

@@ -18,6 +18,7 @@ from ..i18n import N_, _, choose
 from ..platform import runs
 from ..platform.forkserver import RUN_TAG
 from ..errors import BadInput
+from . import profile
 from .course import Course, Submission
 from .job import Job
 from .local import LocalPool, remove
@@ -46,6 +47,7 @@ def autograde(assignment: str, root: Path | str = ".", *, jobs: int | None = Non
     todo = [item for item in submissions if course.should_grade(assignment, item, force)]
     done = [_skipped(recorder, item) for item in submissions if item not in todo]
     work = runs.create(os.environ.get(RUN_TAG, "") + "classroom-" + uuid.uuid4().hex[:12])
+    startup = profile.since_start()  # start-up and imports, up to the first job
     try:
         pool, where, width = _pool(scheduler, work, jobs)
         try:
@@ -56,7 +58,8 @@ def autograde(assignment: str, root: Path | str = ".", *, jobs: int | None = Non
     finally:
         runs.clean(work)
     done.sort(key=lambda item: item.student)
-    return Batch(assignment, done, time.monotonic() - started, width, where, lang)
+    own = os.times()
+    return Batch(assignment, done, time.monotonic() - started, width, where, lang, startup, own.user + own.system)
 
 
 def _pool(scheduler: str | None, work: Path, jobs: int | None):

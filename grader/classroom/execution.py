@@ -20,6 +20,7 @@ from ..i18n import _, _n, choose, render
 from ..platform import runs
 from ..platform.forkserver import RUN_TAG
 from ..platform.processes import RUN_MARKER, sweep
+from . import profile
 from .repair import NOTES
 from .verdicts import notebook_language
 
@@ -48,6 +49,8 @@ class ContainedExecute(Execute):
         in_job = bool(os.environ.get(JOB_FOLDER))
         self._folder = os.environ[JOB_FOLDER] if in_job else str(runs.create(marker))
         self._sockets: Path | None = None  # a short folder for the sockets, if the job's is too deep
+        self._clock = profile.KernelClock(profile.current)  # times the kernel, when a job profiles itself
+        self._clock.begin()
         try:
             nb, resources = super().preprocess(nb, resources, km)
             self._note_timeouts(nb)
@@ -70,6 +73,7 @@ class ContainedExecute(Execute):
                 runs.clean(Path(self._folder))  # its processes, then its folder
             if self._sockets is not None:
                 runs.clean(self._sockets)
+            self._clock.end()
         return nb, resources
 
     def create_kernel_manager(self):
@@ -98,7 +102,11 @@ class ContainedExecute(Execute):
 
     def preprocess_cell(self, cell, resources, index):
         self._current = index
-        return super().preprocess_cell(cell, resources, index)
+        self._clock.first_cell(getattr(getattr(self.km, "provisioner", None), "pid", None))
+        try:
+            return super().preprocess_cell(cell, resources, index)
+        finally:
+            self._clock.last_cell()
 
     def _note_timeouts(self, nb) -> None:
         """Say in the notebook's notes which cells ran out of time (nbgrader only marks the cell)."""

@@ -36,7 +36,7 @@ def save(config, db_url: str, course_id: str, assignment: str, student: str,
                 nb, resources = step(path, config).preprocess(nb, resources)
 
 
-def feedback(config, student: str, assignment: str) -> None:
+def feedback(config, student: str, assignment: str, log: logging.Logger | None = None) -> None:
     """``nbgrader generate_feedback ASSIGNMENT --student STUDENT --force``, with the factor-six chain
     (hidden test code never shows). ``config`` must name the course root and gradebook."""
     from nbgrader.converters import GenerateFeedback
@@ -45,7 +45,7 @@ def feedback(config, student: str, assignment: str) -> None:
     config.CourseDirectory.student_id = student
     config.CourseDirectory.assignment_id = assignment
     chains.configure(config)
-    converter = GenerateFeedback(coursedir=CourseDirectory(config=config), config=config, log=LOG)
+    converter = GenerateFeedback(coursedir=CourseDirectory(config=config), config=config, log=log or LOG)
     converter.force = True
     converter.start()
 

@@ -18,11 +18,13 @@ import json
 import logging
 import os
 import sys
+import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from . import profile
 from .course import GRADEBOOK
 from .repair import Unreadable, read_submission
 from .verdicts import Verdicts, as_data
@@ -75,21 +77,28 @@ def run(job: Job, folder: Path, send: Callable[[str, Verdicts], None]) -> dict:
     the gradebook template): the feedback page starts from a fresh gradebook.
     """
     root = folder / COURSE
-    config = _config(job, root)
-    notes = _mend(root / job.submitted)
-    outcome = {"notes": notes, "error": None}
-    if any(path.suffix == ".ipynb" for path in (root / job.submitted).iterdir()):
-        errors = _Errors()
-        try:
-            _autograde(config, send, errors, job.student)
-        except Exception as error:  # whatever failed, the recorder still grades from the verdicts it has
-            traceback.print_exc()
-            outcome["error"] = errors.cause() or f"{type(error).__name__}: {error}"
-        else:
+    timings = profile.current = profile.Profile()
+    try:
+        with timings.stage(profile.READ):
+            config = _config(job, root)
+            notes = _mend(root / job.submitted)
+        outcome = {"notes": notes, "error": None}
+        if any(path.suffix == ".ipynb" for path in (root / job.submitted).iterdir()):
+            errors = _Errors()
             try:
-                _feedback(job, root, config)
-            except Exception:  # the notebook ran; the recorder makes the feedback page itself
+                _autograde(config, send, errors, job.student, timings)
+            except Exception as error:  # whatever failed, the recorder still grades from the verdicts it has
                 traceback.print_exc()
+                outcome["error"] = errors.cause() or f"{type(error).__name__}: {error}"
+            else:
+                try:
+                    with timings.stage(profile.FEEDBACK):
+                        _feedback(job, root, config)
+                except Exception:  # the notebook ran; the recorder makes the feedback page itself
+                    traceback.print_exc()
+    finally:
+        profile.current = None
+    outcome["profile"] = timings.to_dict()
     (folder / OUTCOME_FILE).write_text(json.dumps(outcome))
     return outcome
 
@@ -149,7 +158,10 @@ def _config(job: Job, root: Path):
     return config
 
 
-def _autograde(config, send: Callable[[str, Verdicts], None], errors: logging.Handler, student: str) -> None:
+def _autograde(config, send: Callable[[str, Verdicts], None], errors: logging.Handler, student: str,
+               timings: profile.Profile) -> None:
+    """nbgrader's Autograde on the private course; its steps are timed into ``timings``, and what is
+    left of its time (finding files, its own gradebook rows) is the set-up stage."""
     from nbgrader.converters import Autograde
     from nbgrader.coursedir import CourseDirectory
 
@@ -157,16 +169,22 @@ def _autograde(config, send: Callable[[str, Verdicts], None], errors: logging.Ha
     log = logging.getLogger(f"grader.classroom.job.{student}")
     log.addHandler(errors)
     steps.verdict_sink = send
+    before = {name: list(entry) for name, entry in timings.stages.items()}
+    wall, cpu = time.monotonic(), profile.cpu_seconds()
     try:
-        converter = Autograde(coursedir=CourseDirectory(config=config), config=config, log=log)
-        converter.force = True
-        converter.start()
+        with profile.timing_steps(timings):
+            converter = Autograde(coursedir=CourseDirectory(config=config), config=config, log=log)
+            converter.force = True
+            converter.start()
     finally:
+        inside = [sum(entry[i] - before.get(name, [0.0, 0.0])[i] for name, entry in timings.stages.items())
+                  for i in (0, 1)]
+        timings.add(profile.SETUP, time.monotonic() - wall - inside[0], profile.cpu_seconds() - cpu - inside[1])
         steps.verdict_sink = None
         log.removeHandler(errors)
 
 
-def _feedback(job: Job, root: Path, config) -> None:
+def _feedback(job: Job, root: Path, config, log=None) -> None:
     """The feedback page, from a fresh copy of the gradebook template and the autograded notebooks."""
     import nbformat
     from nbgrader.coursedir import CourseDirectory
@@ -177,7 +195,7 @@ def _feedback(job: Job, root: Path, config) -> None:
     coursedir = CourseDirectory(config=config)
     gradebook.save(config, coursedir.db_url, job.course_id, job.assignment, job.student,
                    gradebook.timestamp(coursedir, root / job.submitted), notebooks)
-    gradebook.feedback(config, job.student, job.assignment)
+    gradebook.feedback(config, job.student, job.assignment, log=log)
 
 
 def pipe_sender(fd: int) -> Callable[[str, Verdicts], None]:

@@ -12,6 +12,8 @@ every fork and otherwise runs the job as a fresh ``python -m grader.classroom.jo
 """
 from __future__ import annotations
 
+import gc
+import itertools
 import os
 import select
 import shutil
@@ -30,6 +32,7 @@ from ..platform import runs
 from ..platform.processes import RUN_MARKER, die_with_parent, signal_group, sweep
 from .execution import JOB_FOLDER, JOB_MARKER
 from .job import LOG_FILE, Job, log_tail, log_to, pipe_sender, read_verdicts, run
+from .warmup import rehearse
 
 MAX_FILE_BYTES = 512 * 2**20  # a job (its kernel included) that writes a bigger file gets SIGXFSZ
 MAX_MEMORY_BYTES = 8 * 2**30  # address space of each process of a job: a runaway kernel stops here
@@ -65,8 +68,10 @@ class _Running:
 class LocalPool:
     """Run jobs ``jobs`` at a time in ``work`` (a folder of per-job folders, removed afterwards)."""
 
-    def __init__(self, jobs: int, work: Path, fork: bool | None = None):
-        """``fork``: None forks when this process has a single thread, True always, False never."""
+    def __init__(self, jobs: int, work: Path, fork: bool | None = None, warm: bool = True):
+        """``fork``: None forks when this process has a single thread, True always, False never.
+        ``warm``: rehearse the first job in this process first (:mod:`grader.classroom.warmup`)."""
+        self.warm = warm
         self.jobs = max(1, jobs)
         self.work = work
         self.fork = fork
@@ -76,6 +81,16 @@ class LocalPool:
         """Yield each job's :class:`Finished` as it ends (not in the order given). Jobs are taken
         from ``jobs`` only as slots free up."""
         pending = iter(jobs)
+        if self.warm and self.fork is not False:
+            first = next(pending, None)
+            if first is not None:
+                rehearse(first, self.work)  # every job forked afterwards starts warm
+                pending = itertools.chain([first], pending)
+            # What this process holds now, jobs share with it page for page until they write to it; a
+            # job's garbage collections would write to every object (and copy every page) were the
+            # objects not frozen out of their reach first (and collectable again once the batch is done).
+            gc.collect()
+            gc.freeze()
         try:
             self._fill(pending)
             while self.running:
@@ -87,6 +102,7 @@ class LocalPool:
                 self._kill(entry)
                 self._join(entry)
                 self._reap(entry, "crashed", _("grading was interrupted"))
+            gc.unfreeze()
 
     # -- starting ------------------------------------------------------------------------------
     def _fill(self, pending: Iterator[Job]) -> None:

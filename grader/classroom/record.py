@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import shutil
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,7 +28,7 @@ import nbformat
 
 from ..i18n import N_, Text, _, choose, render
 from ..i18n.message import from_dict
-from . import chains, gradebook, steps
+from . import chains, gradebook, profile, steps
 from .capped import capped
 from .course import Course
 from .job import COURSE, OUTCOME_FILE, Job
@@ -50,6 +51,7 @@ class Recorded:
     status: str
     seconds: float
     notes: list[str] = field(default_factory=list)  # messages (grader.i18n) or text
+    profile: dict = field(default_factory=dict)  # {stage: {"wall": s, "cpu": s}} (grader.classroom.profile)
 
 
 class Recorder:
@@ -62,6 +64,15 @@ class Recorder:
         self.notes: dict[str, list[str]] = {}  # per student, from before grading (files left out)
 
     def record(self, finished: Finished) -> Recorded:
+        """Record one finished job; the profile it sent gets the time recording took as its last stage."""
+        wall, cpu = time.monotonic(), profile.cpu_seconds()
+        recorded = self._record(finished)
+        recorded.profile = {**_outcome(finished.folder).get("profile", {}),
+                            profile.RECORD: {"wall": round(time.monotonic() - wall, 4),
+                                             "cpu": round(profile.cpu_seconds() - cpu, 4)}}
+        return recorded
+
+    def _record(self, finished: Finished) -> Recorded:
         job, student = finished.job, finished.job.student
         outcome = _outcome(finished.folder)
         produced = finished.folder / COURSE / job.autograded

@@ -40,6 +40,8 @@ class Batch:
     jobs: int
     where: str  # "this machine" or the scheduler's address
     lang: str = "en"  # the language of the table and the notes
+    startup: dict | None = None  # {"wall": s, "cpu": s} from this process's start to the first job
+    own_cpu: float = 0.0  # CPU seconds of the autograde process itself, start-up included (not its jobs)
 
     @property
     def clean(self) -> bool:
@@ -53,8 +55,9 @@ class Batch:
                 "seconds": round(self.seconds, 2),
                 "submissions": [{"student": s.student, "score": s.score, "max_score": s.max_score,
                                  "status": s.status, "seconds": round(s.seconds, 2),
-                                 "notes": [render(note, lang) for note in s.notes]}
-                                for s in self.submissions]}
+                                 "notes": [render(note, lang) for note in s.notes], "profile": s.profile}
+                                for s in self.submissions],
+                "startup": self.startup, "own_cpu": round(self.own_cpu, 3)}
 
     def to_json(self, lang: str | None = None) -> str:
         return json.dumps(self.to_dict(lang), indent=2)
