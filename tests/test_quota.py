@@ -91,3 +91,30 @@ def test_the_watch_counts_a_whole_tree_and_acts_on_the_hard_limit_only():
     finally:
         child.kill()
         child.wait()
+
+
+def test_pss_is_read_only_when_the_resident_set_could_pass_the_quota(monkeypatch):
+    """Pss (a page-table walk) is read when the resident set is above the quota, and at every
+    PSS_EVERY-th reading for the peak; a resident set within the quota skips it, and cannot hide a
+    tree over its quota, since Pss never exceeds it."""
+    from types import SimpleNamespace
+
+    from grader.platform import quota
+    sizes = {"resident": 10 * MIB, "pss": 8 * MIB}
+    walked, killed = [], []
+    monkeypatch.setattr(quota, "tree_resident", lambda pid: sizes["resident"])
+    monkeypatch.setattr(quota, "tree_memory", lambda pid: walked.append(pid) or sizes["pss"])
+    watch = MemoryWatch(interval=3600, kill=killed.append)
+    try:
+        incarnation = SimpleNamespace(token="t", pid=4242, exit_code=None)
+        record = Memory(quota=32 * MIB, limit=48 * MIB)
+        for _ in range(quota.PSS_EVERY - 1):
+            watch._read(incarnation, record)
+        assert walked == [] and record.peak == 0
+        watch._read(incarnation, record)  # the tenth: Pss for the peak
+        assert walked == [4242] and record.peak == 8 * MIB
+        sizes.update(resident=60 * MIB, pss=50 * MIB)  # over the limit: read, and stopped at once
+        watch._read(incarnation, record)
+        assert len(walked) == 2 and record.over_quota and record.killed and killed == [4242]
+    finally:
+        watch.close()
