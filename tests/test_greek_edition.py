@@ -49,11 +49,26 @@ def test_every_lesson_has_a_greek_twin_with_the_same_cells_and_code(name):
     assert differences(COURSE / name, twin) == [], differences(COURSE / name, twin)
 
 
+def test_every_assignment_is_an_exercise_or_the_registered_edition_of_one():
+    """An edition has no checks, wrong apps or lesson of its own: it is declared by its exercise's
+    entry, and grading an assignment of its name uses that exercise's checks."""
+    from grader.checks.registry import edition_of
+    from grader.classroom.steps import exercise_for
+    folders = {path.name for path in SOURCE.iterdir() if path.is_dir() and list(path.glob("*.ipynb"))}
+    editions = {name: exercise.name for exercise in REGISTRY for name in exercise.editions.values()}
+    assert folders == {exercise.name for exercise in REGISTRY} | set(editions)
+    for name, exercise in editions.items():
+        assert edition_of(name) == (exercise, "el")
+        assert exercise_for({"nbgrader": {"assignment": name, "notebook": "renamed"}}, {}) == exercise
+    assert edition_of("hits") is None and edition_of("hits-fr") is None
+
+
 @pytest.mark.parametrize("exercise", [entry.name for entry in REGISTRY])
 def test_every_exercise_has_a_greek_twin_that_nbgrader_grades_alike(exercise):
     entry = next(item for item in REGISTRY if item.name == exercise)
-    english, greek = SOURCE / exercise / entry.notebook, SOURCE / f"{exercise}-el" / entry.notebook
-    assert greek.is_file(), f"exercises/source/{exercise}-el/{entry.notebook} is missing"
+    edition = entry.editions["el"]
+    english, greek = SOURCE / exercise / entry.notebook, SOURCE / edition / entry.notebook
+    assert greek.is_file(), f"exercises/source/{edition}/{entry.notebook} is missing"
     assert differences(english, greek) == [], differences(english, greek)
     a, b = read(english), read(greek)
     assert [cell.metadata.get("nbgrader") for cell in a.cells] == [cell.metadata.get("nbgrader") for cell in b.cells]

@@ -18,6 +18,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 from grader.checks import EXERCISES
+from grader.checks import exercise as contract
 from grader.i18n import translate
 from greek import english_in
 
@@ -41,7 +42,7 @@ def greek_course(tmp_path_factory):
 
     def build(exercise: str) -> Path:
         if exercise not in made:
-            assignment = f"{exercise}-el"
+            assignment = contract(exercise).editions["el"]
             folder = tmp_path_factory.mktemp(f"course-{assignment}")
             shutil.copy(COURSE / "nbgrader_config.py", folder)
             shutil.copytree(COURSE / "source" / assignment, folder / "source" / assignment,

@@ -16,6 +16,7 @@ import importlib
 from dataclasses import dataclass
 
 DATABASE, REDIS, S3 = "DATABASE_URL", "REDIS_URL", "AWS_ENDPOINT_URL"
+EDITION_LANGUAGES = ("el",)  # every exercise also exists in these languages (exercises/source/<name>-<lang>/)
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,13 @@ class Exercise:
         return f"{self.name}.ipynb"
 
     @property
+    def editions(self) -> dict[str, str]:
+        """Its editions in other languages, {language: assignment} (``{"el": "hits-el"}``): the same
+        notebook, translated, graded by these same checks and proven by these same wrong apps; the
+        lesson of the same name in ``course/<language>/`` links to it."""
+        return {lang: f"{self.name}-{lang}" for lang in EDITION_LANGUAGES}
+
+    @property
     def top_level(self) -> tuple[str, ...]:
         """The names its notebook and build leave beside the notebook (``assets`` for ``assets/x.css``)."""
         return tuple(dict.fromkeys(name.split("/")[0] for name in (*self.writes, *self.builds)))
@@ -61,6 +69,15 @@ REGISTRY: tuple[Exercise, ...] = (
              processes=("web", "worker", "clock"), services=(DATABASE, REDIS, S3), builds=("static/",),
              database="postgresql"),
 )
+
+
+def edition_of(assignment: str) -> tuple[str, str] | None:
+    """(exercise, language) when ``assignment`` is an exercise's edition in another language, else None."""
+    for exercise in REGISTRY:
+        for lang, name in exercise.editions.items():
+            if name == assignment:
+                return exercise.name, lang
+    return None
 
 
 def written_by_notebooks() -> list[str]:

@@ -48,8 +48,10 @@ verdict_sink: Callable[[str, Verdicts], None] | None = None
 
 
 def exercise_for(resources: dict, overrides: dict) -> str | None:
-    """The exercise a notebook is graded on: set in the config, else its notebook's or assignment's name."""
+    """The exercise a notebook is graded on: set in the config, else its notebook's or assignment's
+    name, else the exercise whose edition in another language the assignment is."""
     from ..checks import EXERCISES
+    from ..checks.registry import edition_of
     info = resources.get("nbgrader", {})
     for key in (info.get("assignment"), info.get("notebook")):
         if key in overrides:
@@ -57,7 +59,8 @@ def exercise_for(resources: dict, overrides: dict) -> str | None:
     for key in (info.get("notebook"), info.get("assignment")):
         if key in EXERCISES:
             return key
-    return None
+    edition = edition_of(info.get("assignment") or "")  # hits-el: the Greek edition of hits
+    return edition[0] if edition else None
 
 
 def check_cells(nb, exercise: str) -> dict[str, str]:

@@ -11,7 +11,6 @@ kernel): the zygote then finds itself orphaned and removes the whole run, proces
 from __future__ import annotations
 
 import ctypes
-import gc
 import importlib
 import json
 import os
@@ -255,9 +254,6 @@ def main() -> None:
     except (OSError, AttributeError):
         pass
     preload()
-    # Everything preloaded is kept out of the collector's reach from here on: a forked worker's
-    # collections then never walk (and so never write to, and copy) the pages it shares with us.
-    gc.freeze()
     Zygote(sys.argv[1], sys.argv[2]).serve()
     sys.stdout.flush()
     os._exit(0)  # skip tearing down every preloaded module: nothing here needs cleaning up
