@@ -9,9 +9,13 @@ or crashes costs its own slot until its own deadline, never anyone else's.
 
 Forking is only safe from a process with a single thread; :class:`LocalPool` checks that before
 every fork and otherwise runs the job as a fresh ``python -m grader.classroom.job`` process.
+
+For the whole batch the pool also keeps a template (:mod:`grader.platform.template`) that forks
+each grading run its fork server with gunicorn and Flask imported. Forked jobs inherit the channel.
 """
 from __future__ import annotations
 
+import contextlib
 import gc
 import itertools
 import os
@@ -28,7 +32,8 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from ..i18n import _
-from ..platform import runs
+from ..platform import runs, template
+from ..platform.forkserver import base_env, zygote_env
 from ..platform.processes import RUN_MARKER, die_with_parent, signal_group, sweep
 from .execution import JOB_FOLDER, JOB_MARKER
 from .job import LOG_FILE, Job, log_tail, log_to, pipe_sender, read_verdicts, run
@@ -80,6 +85,12 @@ class LocalPool:
     def run(self, jobs: Iterable[Job]) -> Iterator[Finished]:
         """Yield each job's :class:`Finished` as it ends (not in the order given). Jobs are taken
         from ``jobs`` only as slots free up."""
+        with contextlib.ExitStack() as stack:
+            if self.fork is not False:  # forked jobs' grading runs fork their fork servers from it
+                stack.enter_context(template.serving(template.ZYGOTE, zygote_env(base_env(""))))
+            yield from self._run(jobs)
+
+    def _run(self, jobs: Iterable[Job]) -> Iterator[Finished]:
         pending = iter(jobs)
         if self.warm and self.fork is not False:
             first = next(pending, None)

@@ -18,6 +18,8 @@ import time
 from contextlib import contextmanager
 from typing import Iterator
 
+from ..platform import template
+
 # The stages, in the order a submission goes through them (the keys of a profile).
 READ = "read and mend"
 SETUP = "nbgrader set-up"  # Autograde's own work around the steps: finding files, the gradebook's rows
@@ -41,9 +43,10 @@ TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 def cpu_seconds() -> float:
-    """User and system CPU time of this process and of the children it has reaped."""
+    """User and system CPU time of this process and of the children it has reaped, with the fork
+    servers the batch's template forked for it (see :func:`grader.platform.template.foreign_cpu`)."""
     times = os.times()
-    return times.user + times.system + times.children_user + times.children_system
+    return times.user + times.system + times.children_user + times.children_system + template.foreign_cpu()
 
 
 def process_cpu(pid: int | None) -> float:

@@ -1,6 +1,6 @@
 """The platform the grader simulates, the bottom layer: it reads the learner's app (``source``),
 builds a read-only release (``release``, ``procfile``), attaches backing services (``services/``),
-runs workers from a fork server (``forkserver``, ``zygote``, ``worker``, ``sandbox``, ``isolation``,
+runs workers from a fork server (``forkserver``, ``zygote``, ``template``, ``worker``, ``sandbox``, ``isolation``,
 ``processes``, ``proctree``, ``runs``), routes requests among them (``cluster``, ``routing``,
 ``http``) and hears what they report (``events``, ``audit_hook``, ``worker_hooks``). ``platform``
 ties one run together.

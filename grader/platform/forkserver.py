@@ -14,24 +14,25 @@ import threading
 import uuid
 from pathlib import Path
 
-from . import runs
-from .processes import RUN_MARKER, signal_group
+from . import runs, template
+from .processes import RUN_MARKER, RUN_TAG, signal_group  # noqa: F401 (RUN_TAG: named here too)
 
 STOP_TIMEOUT = 3.0
-RUN_TAG = "FACTOR_SIX_RUN_TAG"  # optional prefix for run ids, e.g. to tell one test session's runs apart
 
 
 class ForkServer:
     """Starts the zygote at once (it preloads while the release builds) and sends it spawn orders."""
 
     def __init__(self, root: Path, events: str, log: Path, env: dict[str, str]):
-        # The zygote must run this very copy of the grader, whatever is installed elsewhere.
-        env = {**env, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+        env = zygote_env(env)
         self._lock = threading.Lock()
-        with open(log, "wb") as handle:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "grader.platform.zygote", events, str(root)], stdin=subprocess.PIPE, stdout=handle,
-                stderr=subprocess.STDOUT, env=env, start_new_session=True, cwd="/")
+        # In a batch (grader autograde) the batch's template forks one, preloaded already.
+        self.process = _forked(root, events, log, env)
+        if self.process is None:
+            with open(log, "wb") as handle:
+                self.process = subprocess.Popen(
+                    [sys.executable, "-m", "grader.platform.zygote", events, str(root)], stdin=subprocess.PIPE,
+                    stdout=handle, stderr=subprocess.STDOUT, env=env, start_new_session=True, cwd="/")
 
     def spawn(self, spec: dict) -> None:
         """Ask for one process; its birth and death arrive later as events on the bus.
@@ -56,6 +57,31 @@ class ForkServer:
         except subprocess.TimeoutExpired:
             signal_group(self.process.pid, 9)
             self.process.wait()
+
+
+def zygote_env(env: dict[str, str]) -> dict[str, str]:
+    """A fork server's start-up environment: ``env``, and this very copy of the grader on the path,
+    whatever is installed elsewhere."""
+    return {**env, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+
+
+def _forked(root: Path, events: str, log: Path, env: dict[str, str]) -> template.Forked | None:
+    """A fork server forked by this batch's template (:mod:`grader.platform.template`), or None."""
+    if not template.serves(template.ZYGOTE):
+        return None
+    order_read, order_write = os.pipe()
+    log_fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        forked = template.start(template.ZYGOTE, {"events": events, "root": str(root), "env": env, "cwd": "/"},
+                                (order_read, log_fd, log_fd))
+    finally:
+        os.close(order_read)
+        os.close(log_fd)
+    if forked is None:
+        os.close(order_write)
+        return None
+    forked.stdin = os.fdopen(order_write, "wb")
+    return forked
 
 
 class Run:

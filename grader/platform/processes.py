@@ -20,6 +20,7 @@ from pathlib import Path
 from ..i18n import _
 
 RUN_MARKER = "FACTOR_SIX_RUN"
+RUN_TAG = "FACTOR_SIX_RUN_TAG"  # optional prefix for run ids, e.g. to tell one test session's runs apart
 PR_SET_PDEATHSIG = 1
 TAIL_LINES = 15
 TRACEBACK_LINES = 40

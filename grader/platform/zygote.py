@@ -34,10 +34,13 @@ MAX_FILE_BYTES = 256 * 2**20  # a worker that writes a larger file (or log) gets
 
 
 class Zygote:
-    def __init__(self, event_socket: str, run_folder: str):
+    def __init__(self, event_socket: str, run_folder: str, owner: int | None = None):
+        """``owner``: a pidfd of the grader process whose run this is, when that process is not
+        our parent (a fork server forked by :mod:`grader.platform.template`)."""
         self.event_socket = event_socket
         self.run_folder = run_folder
         self.parent = os.getppid()
+        self.owner = owner
         self.channel = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.children: dict[int, str] = {}  # pid -> token
 
@@ -67,11 +70,17 @@ class Zygote:
                     line, buffer = buffer.split(b"\n", 1)
                     self.spawn(json.loads(line), (wake_read, wake_write))
         self.kill_all()
-        if os.getppid() != self.parent:  # the grader died without closing the run: do it for it
+        if self.orphaned():  # the grader died without closing the run: do it for it
             from pathlib import Path
 
             from . import runs
             runs.clean(Path(self.run_folder))
+
+    def orphaned(self) -> bool:
+        """Whether the grader that owns this run is gone."""
+        if self.owner is None:
+            return os.getppid() != self.parent
+        return bool(select.select([self.owner], [], [], 0)[0])  # a pidfd reads ready once its process ended
 
     def reap(self) -> None:
         while True:
@@ -170,11 +179,11 @@ def _run_script(argv: list[str], cwd: str) -> int:
     try:
         runpy.run_path(script, run_name="__main__")
     finally:
-        _end_like_the_interpreter()
+        end_like_the_interpreter()
     return 0
 
 
-def _end_like_the_interpreter() -> None:
+def end_like_the_interpreter() -> None:
     """What Python does once a script's main code is over, before it exits (the fork server's
     children leave with os._exit, which would skip both): wait for every non-daemon thread, then
     run the atexit functions."""
@@ -248,11 +257,17 @@ def _build_gunicorn_parser_once() -> None:
     parser(Config(GUNICORN_USAGE, prog="gunicorn"))
 
 
-def main() -> None:
+def become_subreaper() -> None:
+    """Have orphans of this process's descendants reparented here (and reaped), not to init.
+    A fork does not inherit this: a fork server forked by the template calls it itself."""
     try:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     except (OSError, AttributeError):
         pass
+
+
+def main() -> None:
+    become_subreaper()
     preload()
     Zygote(sys.argv[1], sys.argv[2]).serve()
     sys.stdout.flush()
