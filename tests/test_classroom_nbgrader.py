@@ -220,3 +220,36 @@ def test_a_dask_cluster_of_separate_processes_grades_the_same(by_grader, tmp_pat
     assert scores(target) == scores(by_grader)
     for student in ("reference", "patched", "forger"):
         assert (target / "feedback" / student / EXERCISE / f"{EXERCISE}.html").is_file()
+
+
+LEAKER = """
+import os, sys, IPython
+IPython.left_behind = "by the first submission"
+os.environ["LEFT_BEHIND"] = "1"
+sys.modules["left_behind_module"] = IPython
+open("left_behind.txt", "w").write("x")
+"""
+PROBER = """
+import os, sys, IPython
+parent = open(f"/proc/{os.getppid()}/cmdline", "rb").read().split(b"\\0")
+print("found:", hasattr(IPython, "left_behind"), "LEFT_BEHIND" in os.environ, "left_behind_module" in sys.modules,
+      os.path.exists("left_behind.txt"))
+print("forked by:", b"grader.platform.template" in parent)
+"""
+
+
+def test_nothing_of_one_submission_reaches_the_next_through_the_warm_templates(course, tmp_path):
+    """One job at a time, so both kernels come from the same kernel template, one after the other:
+    what the first did to its kernel, its environment and its folder is not there for the second."""
+    target = copy_of(course, tmp_path / "course")
+    for student, extra in (("a-leaker", LEAKER), ("b-prober", PROBER)):
+        nb = make_class.reference(EXERCISE)
+        nb["cells"].append(make_class._cell(extra))
+        make_class.hand_in(target, make_class.Entry(student, EXERCISE, "", json.dumps(nb).encode()))
+    done = run(target, "grader", "autograde", EXERCISE, "--jobs", "1", "--student", "?-*", "--json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert {s["student"]: s["score"] for s in json.loads(done.stdout)["submissions"]} == {"a-leaker": FULL,
+                                                                                         "b-prober": FULL}
+    graded = json.loads((target / "autograded" / "b-prober" / EXERCISE / f"{EXERCISE}.ipynb").read_text())
+    said = "".join("".join(out.get("text", "")) for out in graded["cells"][-1]["outputs"])
+    assert said.splitlines() == ["found: False False False False", "forked by: True"], said

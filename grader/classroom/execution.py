@@ -22,6 +22,7 @@ from ..platform import runs
 from ..platform.forkserver import RUN_TAG
 from ..platform.processes import RUN_MARKER, sweep
 from . import profile
+from .kernels import WarmKernelManager
 from .repair import NOTES
 from .verdicts import notebook_language
 
@@ -46,6 +47,10 @@ class ContainedExecute(Execute):
 
     shutdown_kernel = Enum(["graceful", "immediate"], default_value="immediate",
                            help="How the kernel is stopped after the last cell.").tag(config=True)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("kernel_manager_class", WarmKernelManager)  # nbgrader's own default is set likewise
+        super().__init__(*args, **kwargs)
 
     def preprocess(self, nb, resources=None, km=None):
         marker = os.environ.get(JOB_MARKER) or os.environ.get(RUN_TAG, "") + "kernel-" + uuid.uuid4().hex[:12]

@@ -10,8 +10,9 @@ or crashes costs its own slot until its own deadline, never anyone else's.
 Forking is only safe from a process with a single thread; :class:`LocalPool` checks that before
 every fork and otherwise runs the job as a fresh ``python -m grader.classroom.job`` process.
 
-For the whole batch the pool also keeps a template (:mod:`grader.platform.template`) that forks
-each grading run its fork server with gunicorn and Flask imported. Forked jobs inherit the channel.
+For the whole batch the pool also keeps two templates (:mod:`grader.platform.template`): one forks
+each grading run its fork server with gunicorn and Flask imported, the other each learner's kernel
+with ipykernel imported (:mod:`grader.classroom.kernels`). Forked jobs inherit the channels to them.
 """
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ from ..platform.forkserver import base_env, zygote_env
 from ..platform.processes import RUN_MARKER, die_with_parent, signal_group, sweep
 from .execution import JOB_FOLDER, JOB_MARKER
 from .job import LOG_FILE, Job, log_tail, log_to, pipe_sender, read_verdicts, run
+from .kernels import KERNEL_PRELOAD
 from .warmup import rehearse
 
 MAX_FILE_BYTES = 512 * 2**20  # a job (its kernel included) that writes a bigger file gets SIGXFSZ
@@ -86,8 +88,9 @@ class LocalPool:
         """Yield each job's :class:`Finished` as it ends (not in the order given). Jobs are taken
         from ``jobs`` only as slots free up."""
         with contextlib.ExitStack() as stack:
-            if self.fork is not False:  # forked jobs' grading runs fork their fork servers from it
+            if self.fork is not False:  # forked jobs fork their fork servers and kernels from these
                 stack.enter_context(template.serving(template.ZYGOTE, zygote_env(base_env(""))))
+                stack.enter_context(template.serving(template.PYTHON, dict(os.environ), KERNEL_PRELOAD))
             yield from self._run(jobs)
 
     def _run(self, jobs: Iterable[Job]) -> Iterator[Finished]:
