@@ -35,7 +35,8 @@ facts = {"cwd": os.getcwd(), "path": sys.path, "argv0": sys.argv[0], "name": __n
          "parent_handle": IPKernelApp.instance().parent_handle, "jpy_parent": os.environ.get("JPY_PARENT_PID"),
          "marked": ("FACTOR_SIX_RUN=" + os.environ["FACTOR_SIX_RUN"]).encode() in environ,
          "nofile": resource.getrlimit(resource.RLIMIT_NOFILE)[0], "session": os.getsid(0) == os.getpid(),
-         "stdin": sys.stdin.read() if sys.stdin else None, "ppid": os.getppid(), "fds": fds}
+         "stdin": sys.stdin.read() if sys.stdin else None, "ppid": os.getppid(), "fds": fds,
+         "graders": sorted(name for name in sys.modules if name.split(".")[0] == "grader")}
 print(json.dumps(facts))
 """
 LEAK = """
@@ -89,7 +90,7 @@ def test_a_warm_kernel_is_what_a_cold_one_is(tmp_path, monkeypatch):
         finally:
             resource.setrlimit(resource.RLIMIT_NOFILE, own)
     assert warm["ppid"] == template_pid and cold["ppid"] == os.getpid()
-    for key in ("cwd", "path", "argv0", "name", "env", "probe", "session", "stdin", "marked"):
+    for key in ("cwd", "path", "argv0", "name", "env", "probe", "session", "stdin", "marked", "graders"):
         assert warm[key] == cold[key], key
     assert warm["probe"] == "seen" and warm["cwd"] == str(tmp_path) and warm["marked"] and warm["session"]
     assert warm["parent_handle"] == int(warm["jpy_parent"]) == os.getpid() == cold["parent_handle"]

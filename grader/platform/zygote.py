@@ -20,6 +20,7 @@ import signal
 import socket
 import sys
 import traceback
+from typing import Callable, NoReturn
 
 from .isolation import NotIsolated, make_private
 
@@ -102,22 +103,14 @@ class Zygote:
             self.children[pid] = spec["token"]
             self.report(event="spawned", token=spec["token"], pid=pid)
             return
-        code = 1
-        try:
+
+        def worker() -> int:
             signal.set_wakeup_fd(-1)
             for fd in wake_fds:
                 os.close(fd)
-            code = become_worker(spec)
-        except SystemExit as leaving:
-            code = leaving.code if isinstance(leaving.code, int) else (0 if leaving.code is None else 1)
-        except BaseException:
-            traceback.print_exc()
-        finally:
-            try:
-                sys.stdout.flush()
-                sys.stderr.flush()
-            finally:
-                os._exit(code)
+            return become_worker(spec)
+
+        run_child(worker)
 
     def kill_all(self) -> None:
         for pid in list(self.children):
@@ -125,6 +118,25 @@ class Zygote:
                 os.killpg(pid, signal.SIGKILL)
             except OSError:
                 pass
+
+
+def run_child(body: Callable[[], int]) -> NoReturn:
+    """End a freshly forked child with what ``body`` returns, or the code its SystemExit carries
+    (1 and a traceback on stderr for any other exception), its output flushed: a fork must never
+    return into its parent's loop."""
+    code = 1
+    try:
+        code = body()
+    except SystemExit as leaving:
+        code = leaving.code if isinstance(leaving.code, int) else (0 if leaving.code is None else 1)
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
 
 
 def become_worker(spec: dict) -> int:
