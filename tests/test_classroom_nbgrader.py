@@ -238,18 +238,38 @@ print("forked by:", b"grader.platform.template" in parent)
 """
 
 
+APP_LEAKER = """
+open(os.path.join(tempfile.gettempdir(), "left_behind"), "w").write("x")
+open(os.path.expanduser("~/left_behind"), "w").write("x")
+store.set("left_behind", "1")
+"""
+APP_PROBER = """
+for _left in (os.path.join(tempfile.gettempdir(), "left_behind"), os.path.expanduser("~/left_behind")):
+    assert not os.path.exists(_left), f"another submission's file: {_left}"
+assert not store.exists("left_behind"), "another submission's key in the store"
+"""
+
+
 def test_nothing_of_one_submission_reaches_the_next_through_the_warm_templates(course, tmp_path):
-    """One job at a time, so both kernels come from the same kernel template, one after the other:
-    what the first did to its kernel, its environment and its folder is not there for the second."""
+    """One job at a time, so both kernels come from the same kernel template and both runs' fork
+    servers from the same zygote template, one after the other: what the first did to its kernel,
+    its environment, its folder, its workers' disks and its store is not there for the second (whose
+    app would not boot, and score nothing, if it were)."""
+    assert EXERCISE == "hits", "the probing app below is a hits app"
     target = copy_of(course, tmp_path / "course")
-    for student, extra in (("a-leaker", LEAKER), ("b-prober", PROBER)):
-        nb = make_class.reference(EXERCISE)
+    counter = (Path(__file__).parent / "apps" / "hits" / "redis_counter" / "app.py").read_text()
+    for student, extra, app_extra in (("a-leaker", LEAKER, APP_LEAKER), ("b-prober", PROBER, APP_PROBER)):
+        folder = tmp_path / student
+        folder.mkdir()
+        (folder / "app.py").write_text(counter.replace("import os\n", "import os\nimport tempfile\n")
+                                       + app_extra)
+        nb = make_class.with_app(make_class.reference(EXERCISE), folder)
         nb["cells"].append(make_class._cell(extra))
         make_class.hand_in(target, make_class.Entry(student, EXERCISE, "", json.dumps(nb).encode()))
     done = run(target, "grader", "autograde", EXERCISE, "--jobs", "1", "--student", "?-*", "--json")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert {s["student"]: s["score"] for s in json.loads(done.stdout)["submissions"]} == {"a-leaker": FULL,
-                                                                                         "b-prober": FULL}
+    graded_scores = {s["student"]: s["score"] for s in json.loads(done.stdout)["submissions"]}
+    assert set(graded_scores) == {"a-leaker", "b-prober"} and graded_scores["b-prober"] == FULL, graded_scores
     graded = json.loads((target / "autograded" / "b-prober" / EXERCISE / f"{EXERCISE}.ipynb").read_text())
     said = "".join("".join(out.get("text", "")) for out in graded["cells"][-1]["outputs"])
     assert said.splitlines() == ["found: False False False False", "forked by: True"], said

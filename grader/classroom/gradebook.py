@@ -45,6 +45,7 @@ def feedback(config, student: str, assignment: str, log: logging.Logger | None =
     config.CourseDirectory.student_id = student
     config.CourseDirectory.assignment_id = assignment
     chains.configure(config)
+    config.GenerateFeedback.exporter_class = "grader.classroom.templates.CompiledOnceHTMLExporter"
     converter = GenerateFeedback(coursedir=CourseDirectory(config=config), config=config, log=log or LOG)
     converter.force = True
     converter.start()
