@@ -7,7 +7,9 @@ submission costs what: the checks, the learner's kernel, nbgrader's own steps, t
 sums them over a class.
 
 CPU is user plus system time of this process and of the children it reaped during the stage
-(``os.times``): a check's worker processes count in the stage that ran the check. The learner's
+(``os.times``), and of the processes a batch's template forked for it that ended meanwhile
+(:func:`grader.platform.template.foreign_cpu`): a check's fork server and worker processes count in
+the stage that ran the check. The learner's
 kernel is reaped only when it stops, so its own CPU time is read from ``/proc`` while it runs and
 given to the stages it spent it in: starting, then running the learner's cells.
 """
