@@ -28,6 +28,25 @@ def alive(pid: int) -> bool:
     return fields is not None and fields[0] != b"Z"
 
 
+def sockets_of(pid: int) -> set[str]:
+    """The sockets process ``pid`` holds ("socket:[inode]"); descriptors it closes meanwhile are skipped."""
+    found = set()
+    for name in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{name}")
+        except OSError:
+            continue
+        if target.startswith("socket:"):
+            found.add(target)
+    return found
+
+
+def children_of(pid: int) -> list[int]:
+    """Live (not zombie) children of process ``pid``."""
+    return [int(entry.name) for entry in os.scandir("/proc") if entry.name.isdigit()
+            and (fields := stat_fields(int(entry.name))) is not None and int(fields[1]) == pid and fields[0] != b"Z"]
+
+
 def grader_processes() -> list[tuple[int, str]]:
     """(pid, command line) of every live, non-zombie process from a grading run of this session."""
     needle = f"{RUN_MARKER}={SESSION_TAG}".encode()

@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import alive, grader_processes
+from conftest import alive, children_of, grader_processes, sockets_of
 from grader.platform import Platform, template
 from grader.platform.forkserver import base_env, zygote_env
 from grader.platform.processes import RUN_MARKER, marked_processes, stat_fields
@@ -43,23 +43,6 @@ def fds():
 
 def parent_of(pid: int) -> int:
     return int(stat_fields(pid)[1])
-
-
-def sockets_of(pid: int) -> set[str]:
-    found = set()
-    for name in os.listdir(f"/proc/{pid}/fd"):
-        try:
-            target = os.readlink(f"/proc/{pid}/fd/{name}")
-        except OSError:
-            continue
-        if target.startswith("socket:"):
-            found.add(target)
-    return found
-
-
-def children_of(pid: int) -> list[int]:
-    return [int(entry.name) for entry in os.scandir("/proc") if entry.name.isdigit()
-            and (fields := stat_fields(int(entry.name))) is not None and int(fields[1]) == pid and fields[0] != b"Z"]
 
 
 def wait_until(condition, what: str) -> None:

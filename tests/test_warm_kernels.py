@@ -14,11 +14,10 @@ from queue import Empty
 
 import nbformat
 
-from conftest import alive, grader_processes
+from conftest import alive, children_of, grader_processes, sockets_of
 from grader.classroom.execution import KERNEL_FAILED, ContainedExecute
 from grader.classroom.kernels import KERNEL_PRELOAD, ReadyClient
 from grader.platform import template
-from grader.platform.processes import stat_fields
 
 PROBE = """
 import json, os, resource, sys
@@ -50,19 +49,6 @@ LOOK = """
 import os, sys, IPython
 print(hasattr(IPython, "left_behind"), "LEFT_BEHIND" in os.environ, "left_behind_module" in sys.modules)
 """
-
-
-def sockets_of(pid: int) -> set[str]:
-    """The sockets process ``pid`` holds (it may be closing other descriptors meanwhile)."""
-    found = set()
-    for fd in os.listdir(f"/proc/{pid}/fd"):
-        try:
-            target = os.readlink(f"/proc/{pid}/fd/{fd}")
-        except OSError:
-            continue
-        if target.startswith("socket:"):
-            found.add(target)
-    return found
 
 
 def notebook(*sources: str):
@@ -130,14 +116,9 @@ def test_a_warm_kernel_that_dies_or_detaches_a_daemon_is_contained(tmp_path):
                          "start_new_session=True)"), tmp_path)
         assert [pid for pid, _ in grader_processes() if pid != template_pid] == []
         end = time.monotonic() + 10
-        while [pid for pid in _children(template_pid)] and time.monotonic() < end:
+        while [pid for pid in children_of(template_pid)] and time.monotonic() < end:
             time.sleep(0.02)
-        assert not _children(template_pid), "the template did not reap its kernels"
-
-
-def _children(pid: int) -> list[int]:
-    return [int(entry.name) for entry in os.scandir("/proc") if entry.name.isdigit()
-            and (fields := stat_fields(int(entry.name))) is not None and int(fields[1]) == pid and fields[0] != b"Z"]
+        assert not children_of(template_pid), "the template did not reap its kernels"
 
 
 class FakeChannel:
