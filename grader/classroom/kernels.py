@@ -139,7 +139,7 @@ def launch(cmd: list[str], kw: dict) -> template.Forked | None:
     """Start ``cmd`` as jupyter_client's ``launch_kernel`` would (a session of its own, stdin at end of
     file, the parent's pid in JPY_PARENT_PID), forked by the template; None when it cannot be."""
     cmd = [os.path.expanduser(part) for part in cmd]
-    if not template.serves(template.PYTHON) or len(cmd) < 3 or cmd[0] != sys.executable or cmd[1] != "-m" or cmd[2] != "ipykernel_launcher":
+    if not template.serves(template.PYTHON) or cmd[:3] != [sys.executable, "-m", "ipykernel_launcher"]:
         return None
     streams = [kw.get("stdout"), kw.get("stderr")]
     if kw.get("stdin") is not None or any(stream is not None and not isinstance(stream, int) for stream in streams):

@@ -132,7 +132,7 @@ def start(kind: str, request: dict, streams: tuple[int, int, int], stdin=None) -
     message = json.dumps({**request, "owner": os.getpid(), "limits": limits}).encode()
     try:
         try:
-            socket.send_fds(channel, [message], [*streams, reply_write])
+            socket.send_fds(channel, [message], [*streams, reply_write], socket.MSG_NOSIGNAL)  # a job dies of SIGPIPE
         finally:
             os.close(reply_write)
         said = _read_lines(reply_read, "ready", REPLY_TIMEOUT)
@@ -177,8 +177,9 @@ def serving(kind: str, env: dict[str, str], preload: tuple[str, ...] = ()) -> It
     env = {**env, RUN_MARKER: blank()}
     try:
         process = subprocess.Popen([sys.executable, "-m", "grader.platform.template", str(theirs.fileno()), kind,
-                                    *preload], pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, env=env,
-                                   cwd="/", start_new_session=True, preexec_fn=die_with_parent)
+                                    *preload], pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,
+                                   stdout=subprocess.DEVNULL, env=env, cwd="/", start_new_session=True,
+                                   preexec_fn=die_with_parent)
     except OSError:
         process = None
     theirs.close()
