@@ -16,6 +16,7 @@ from pathlib import Path
 
 from . import runs, template
 from .processes import RUN_MARKER, RUN_TAG, signal_group  # noqa: F401 (RUN_TAG: named here too)
+from .zygote import CLOSING
 
 STOP_TIMEOUT = 3.0
 
@@ -26,6 +27,7 @@ class ForkServer:
     def __init__(self, root: Path, events: str, log: Path, env: dict[str, str]):
         env = zygote_env(env)
         self._lock = threading.Lock()
+        self._closing = root / CLOSING
         # In a batch (grader autograde) the batch's template forks one, preloaded already.
         self.process = _forked(root, events, log, env)
         if self.process is None:
@@ -46,7 +48,12 @@ class ForkServer:
             self.process.stdin.flush()
 
     def close(self) -> None:
-        """Closing stdin makes the zygote kill every group it started and exit."""
+        """Closing stdin makes the zygote kill every group it started and exit; the ``closing`` file
+        tells it that this was on purpose (without it, it cleans the run up for a grader that died)."""
+        try:
+            self._closing.touch()
+        except OSError:
+            pass
         try:
             if self.process.stdin:
                 self.process.stdin.close()

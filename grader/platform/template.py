@@ -13,8 +13,6 @@ for a process, forks a child that becomes it, just as if it had been started wit
   That file shows the environment the process was exec'd with, which a fork inherits, so a template
   is started with a blank marker of fixed width, and each child writes its run's marker over the
   blank, in its own memory, before it runs anything;
-* a fork server also gets an owner: it kills its run and removes its folder when the process that
-  asked for it dies without closing the run (it is not that process's child, so it watches a pidfd).
 
 A template never runs a request's code itself and never sees a learner's: each child starts from
 the same untouched copy, so nothing of one submission reaches the next. The channel to a template
@@ -129,7 +127,7 @@ def start(kind: str, request: dict, streams: tuple[int, int, int], stdin=None) -
         return None
     limits = {name: resource.getrlimit(getattr(resource, name)) for name in LIMITS if hasattr(resource, name)}
     reply_read, reply_write = os.pipe()
-    message = json.dumps({**request, "owner": os.getpid(), "limits": limits}).encode()
+    message = json.dumps({**request, "limits": limits}).encode()
     try:
         try:
             socket.send_fds(channel, [message], [*streams, reply_write], socket.MSG_NOSIGNAL)  # a job dies of SIGPIPE
@@ -300,10 +298,9 @@ def _become(kind: str, request: dict, fds: list[int]) -> int:
         resource.setrlimit(getattr(resource, name), (soft, hard))
     if kind == ZYGOTE:
         from . import zygote
-        owner = os.pidfd_open(request["owner"])
         zygote.become_subreaper()
         _ready(reply)
-        zygote.Zygote(request["events"], request["root"], owner=owner).serve()
+        zygote.Zygote(request["events"], request["root"]).serve()
         return 0
     return _run_module(request["module"], request["argv"], reply)
 

@@ -6,7 +6,10 @@ the learner's app itself, so each worker starts with the memory of a fresh proce
 and deaths are reported as JSON datagrams on the event socket. The zygote is a child subreaper, so
 anything a worker leaves behind is reparented here and reaped; when stdin closes it kills every group
 it started. Stdin also closes when the grader dies without warning (SIGKILL, a restarted Jupyter
-kernel): the zygote then finds itself orphaned and removes the whole run, processes and folder.
+kernel): a grader that closes the run on purpose first leaves a ``closing`` file in the run's folder,
+so a zygote that finds none knows its grader is gone, and removes the whole run, processes and
+folder. (Asking whether its parent changed would race with the grader's exit, and a fork server
+forked by :mod:`grader.platform.template` has another parent anyway.)
 """
 from __future__ import annotations
 
@@ -32,16 +35,13 @@ PRELOAD = ("gunicorn.app.wsgiapp", "gunicorn.arbiter", "gunicorn.workers.sync", 
 PR_SET_CHILD_SUBREAPER = 36
 GUNICORN_USAGE = "%(prog)s [OPTIONS] [APP_MODULE]"  # as gunicorn's own command line gives it
 MAX_FILE_BYTES = 256 * 2**20  # a worker that writes a larger file (or log) gets SIGXFSZ
+CLOSING = "closing"  # left in the run's folder by a grader that closes the run on purpose
 
 
 class Zygote:
-    def __init__(self, event_socket: str, run_folder: str, owner: int | None = None):
-        """``owner``: a pidfd of the grader process whose run this is, when that process is not
-        our parent (a fork server forked by :mod:`grader.platform.template`)."""
+    def __init__(self, event_socket: str, run_folder: str):
         self.event_socket = event_socket
         self.run_folder = run_folder
-        self.parent = os.getppid()
-        self.owner = owner
         self.channel = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.children: dict[int, str] = {}  # pid -> token
 
@@ -78,10 +78,8 @@ class Zygote:
             runs.clean(Path(self.run_folder))
 
     def orphaned(self) -> bool:
-        """Whether the grader that owns this run is gone."""
-        if self.owner is None:
-            return os.getppid() != self.parent
-        return bool(select.select([self.owner], [], [], 0)[0])  # a pidfd reads ready once its process ended
+        """Whether the grader that owns this run is gone: it closed our stdin without saying so."""
+        return not os.path.exists(os.path.join(self.run_folder, CLOSING))
 
     def reap(self) -> None:
         while True:
