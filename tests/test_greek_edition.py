@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 GREEK = COURSE / "el"
 LESSONS = sorted(path.name for path in COURSE.glob("[0-9][0-9].[0-9][0-9]-*.ipynb"))
 SOURCE = ROOT / "exercises" / "source"
+APPS = ROOT / "tests" / "apps"
 HEADINGS = ("## Βασικά σημεία", "## Έλεγξε τον εαυτό σου", "## Για περισσότερη μελέτη")
 PREDICT = ("**Predict, then run.**", "**Πρόβλεψε και μετά εκτέλεσε.**")
 MIXED = re.compile(r"\b(?=\w*[A-Za-z])(?=\w*[\u0370-\u03ff])\w+\b")  # a word with Latin and Greek letters
@@ -61,6 +62,32 @@ def test_every_assignment_is_an_exercise_or_the_registered_edition_of_one():
         assert edition_of(name) == (exercise, "el")
         assert exercise_for({"nbgrader": {"assignment": name, "notebook": "renamed"}}, {}) == exercise
     assert edition_of("hits") is None and edition_of("hits-fr") is None
+    for name, exercise in editions.items():  # its wrong apps are its exercise's, not copies of them
+        assert (APPS / name).resolve() == (APPS / exercise).resolve(), f"tests/apps/{name} must link to {exercise}"
+
+
+def test_an_edition_fails_a_wrong_app_where_its_exercise_does_and_says_why_in_greek(tmp_path):
+    """The Greek notebook with a wrong app typed into its %%writefile cells: the same checks fail
+    as for the English notebook, and the Greek report names the cause in Greek."""
+    import json
+    import sys
+    sys.path.insert(0, str(ROOT / "tests" / "classroom"))
+    import make_class
+    from greek import english_in
+
+    from grader.grading import grade
+    entry = next(item for item in REGISTRY if item.name == "hits")
+    failed = {}
+    for lang, assignment in (("en", "hits"), ("el", entry.editions["el"])):
+        nb = json.loads((SOURCE / assignment / entry.notebook).read_text(encoding="utf-8"))
+        path = tmp_path / lang / entry.notebook
+        path.parent.mkdir()
+        path.write_text(json.dumps(make_class.with_app(nb, APPS / assignment / "global_counter")))
+        report = grade("hits", path)
+        failed[lang] = [result.name for result in report.results if result.status == "failed"]
+    assert failed["en"] and failed["el"] == failed["en"], failed
+    text = report.to_text("el")
+    assert "Factor VI" not in text and "backing service" not in text and not english_in(text), text
 
 
 @pytest.mark.parametrize("exercise", [entry.name for entry in REGISTRY])

@@ -16,7 +16,6 @@ import importlib
 from dataclasses import dataclass
 
 DATABASE, REDIS, S3 = "DATABASE_URL", "REDIS_URL", "AWS_ENDPOINT_URL"
-EDITION_LANGUAGES = ("el",)  # every exercise also exists in these languages (exercises/source/<name>-<lang>/)
 
 
 @dataclass(frozen=True)
@@ -28,6 +27,7 @@ class Exercise:
     services: tuple[str, ...] = (DATABASE, REDIS)  # the backing services attached to it, by variable
     builds: tuple[str, ...] = ()  # what its build.py writes beside the app when run in place
     database: str = "sqlite"  # what DATABASE_URL is: a SQLite file, or "postgresql" (a database of its own)
+    translated: tuple[tuple[str, str], ...] = ()  # (language, assignment) of each edition in another language
 
     @property
     def package(self) -> str:
@@ -46,9 +46,10 @@ class Exercise:
     @property
     def editions(self) -> dict[str, str]:
         """Its editions in other languages, {language: assignment} (``{"el": "hits-el"}``): the same
-        notebook, translated, graded by these same checks and proven by these same wrong apps; the
-        lesson of the same name in ``course/<language>/`` links to it."""
-        return {lang: f"{self.name}-{lang}" for lang in EDITION_LANGUAGES}
+        notebook, translated (``exercises/source/<assignment>/``), graded by these same checks and
+        proven by these same wrong apps (``tests/apps/<assignment>`` is a link to this exercise's);
+        the lesson of the same name in ``course/<language>/`` links to it."""
+        return dict(self.translated)
 
     @property
     def top_level(self) -> tuple[str, ...]:
@@ -57,17 +58,18 @@ class Exercise:
 
 
 REGISTRY: tuple[Exercise, ...] = (
-    Exercise("hits", "01.00-Stateful-Counter-Breaks.ipynb", ("app.py",)),
-    Exercise("sessions", "02.00-Sessions-Without-Stickiness.ipynb", ("app.py",)),
-    Exercise("scratch", "03.00-Scratch-Space.ipynb", ("app.py",)),
+    Exercise("hits", "01.00-Stateful-Counter-Breaks.ipynb", ("app.py",), translated=(("el", "hits-el"),)),
+    Exercise("sessions", "02.00-Sessions-Without-Stickiness.ipynb", ("app.py",),
+             translated=(("el", "sessions-el"),)),
+    Exercise("scratch", "03.00-Scratch-Space.ipynb", ("app.py",), translated=(("el", "scratch-el"),)),
     Exercise("assets", "04.00-Build-Then-Run.ipynb", ("app.py", "build.py", "assets/"), services=(),
-             builds=("static/",)),
+             builds=("static/",), translated=(("el", "assets-el"),)),
     Exercise("jobs", "05.00-Process-Types-And-Jobs.ipynb", ("app.py", "worker.py", "primes.py", "Procfile"),
-             processes=("web", "worker")),
+             processes=("web", "worker"), translated=(("el", "jobs-el"),)),
     Exercise("capstone", "06.00-Capstone.ipynb",
              ("tally.py", "Procfile", "assets/", "build.py", "store.py", "app.py", "worker.py", "clock.py"),
              processes=("web", "worker", "clock"), services=(DATABASE, REDIS, S3), builds=("static/",),
-             database="postgresql"),
+             database="postgresql", translated=(("el", "capstone-el"),)),
 )
 
 
