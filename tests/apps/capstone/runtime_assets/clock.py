@@ -40,7 +40,7 @@ def main() -> None:
             cleanup(period)
         except (psycopg.OperationalError, OSError):
             pass  # try again at the next period
-        time.sleep((period + 1) * PERIOD - time.time() + 0.01)
+        time.sleep(max(0.0, (period + 1) * PERIOD - time.time()) + 0.01)
 
 
 if __name__ == "__main__":
