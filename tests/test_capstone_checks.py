@@ -27,6 +27,7 @@ WRONG = {  # app -> the checks it is graded on
     "global_counter": ["counter"],
     "runtime_assets": ["assets"],
     "timer_in_web": ["clock"],
+    "idle_clock": ["clock"],
     "inline_report": ["contract"],
     "ack_first": ["uploads", "chaos"],
     "schema_race": ["chaos"],
@@ -105,6 +106,13 @@ def test_a_cleanup_timer_in_every_web_process_runs_once_per_web_process(reports)
     feedback = failed(reports, "timer_in_web", "clock")
     assert re.search(r"The cleanup ran \d+ times, once per period would be about \d", feedback)
     assert "a timer started in every web process runs the job 3 times per period" in feedback
+
+
+def test_a_clock_that_waits_before_its_first_cleanup_is_told_it_never_ran(reports):
+    feedback = failed(reports, "idle_clock", "clock")
+    assert "read GET /cleanups for 10 s" in feedback
+    assert "answered the same count every time: the cleanup did not run once" in feedback
+    assert "as soon as it starts, then once every CLOCK_PERIOD seconds" in feedback
 
 
 def test_totals_computed_in_the_request_are_caught_with_no_worker_running(reports):

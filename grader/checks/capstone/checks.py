@@ -21,13 +21,14 @@ from .run import CONFIG as CHAOS_CONFIG
 from .chaos import chaos
 from .csvs import BROKEN, sheet
 from .pages import FINGERPRINTED, stylesheet_of
-from .waits import DONE_WITHIN, pause, settled
+from .waits import DONE_WITHIN, POLL, pause, settled
 from ...i18n import N_, Text, _, _n
 
 TTL = 2  # SESSION_TTL the session checks give the app
 PERIOD = 1.0  # CLOCK_PERIOD the clock checks give the app
 WORK_SECONDS = 0.3  # how long summarize takes (tally.py's WORK_SECONDS, part of the contract)
 REMOVED_WITHIN = 2 * PERIOD + 3.0  # seconds a deleted upload's object may stay in the bucket
+FIRST_RUN_WITHIN = 10.0  # seconds from the clock process's start to its first cleanup
 LONG_TTL = 60  # SESSION_TTL of the checks that restart processes, which takes seconds on a busy machine
 SHORT = {"SESSION_TTL": str(TTL), "CLOCK_PERIOD": str(PERIOD)}
 CONFIG = {"SESSION_TTL": str(LONG_TTL), "CLOCK_PERIOD": str(PERIOD)}
@@ -320,18 +321,43 @@ def assets(scenario: Scenario) -> Verdict:
                            webs=listing(webs), href=href))
 
 
+def first_run(scenario: Scenario, within: float) -> int | None:
+    """The count of cleanups once it first grows, read every POLL seconds for at most ``within``
+    seconds; None if it never does.
+
+    A process without a port is running, not ready: the clock still imports its libraries and
+    connects, which takes seconds on a loaded machine. Its rate is measured from its first run."""
+    deadline, start = time.monotonic() + within, cleanups(scenario)
+    while time.monotonic() < deadline:
+        time.sleep(POLL)
+        now = cleanups(scenario)
+        if now > start:
+            return now
+    return None
+
+
 def clock(scenario: Scenario) -> Verdict:
     cluster = scenario.cluster
     webs = cluster.serving()
     span = 4 * PERIOD
-    before = cleanups(scenario)
+    before = first_run(scenario, FIRST_RUN_WITHIN)
+    if before is None:
+        return Verdict(False, explain(
+            _("The grader ran {webs} and one clock process with CLOCK_PERIOD={period:g}, and read GET /cleanups "
+              "for {within:g} s.", webs=listing(webs), period=PERIOD, within=FIRST_RUN_WITHIN),
+            _("GET /cleanups answered the same count every time: the cleanup did not run once."),
+            _("The clock process must run the cleanup as soon as it starts, then once every CLOCK_PERIOD "
+              "seconds."),
+            _("Loop in clock.py: run the cleanup, record the run (GET /cleanups counts them), sleep to "
+              "the next period."), [cluster.workers["clock.1"].current]))
     started = time.monotonic()
     pause(span)
     runs = cleanups(scenario) - before
     elapsed = time.monotonic() - started
     periods = elapsed / PERIOD
-    did = _("The grader ran {webs} and one clock process with CLOCK_PERIOD={period:g}, and read GET /cleanups "
-            "{elapsed:.1f} s apart.", webs=listing(webs), period=PERIOD, elapsed=elapsed)
+    did = _("The grader ran {webs} and one clock process with CLOCK_PERIOD={period:g}, waited for the first "
+            "cleanup, then read GET /cleanups {elapsed:.1f} s apart.", webs=listing(webs), period=PERIOD,
+            elapsed=elapsed)
     if runs > periods + 2:
         return Verdict(False, explain(
             did, _("The cleanup ran {runs} times, once per period would be about {periods:.0f}.", runs=runs,
