@@ -1,7 +1,7 @@
 """Tally's clock process, with one bug: it reads CLOCK_PERIOD as minutes and sleeps before it runs.
 
 The first cleanup comes after a whole mistaken period (60 s for CLOCK_PERIOD=1), long after the
-grader has stopped waiting for it.
+grader has stopped waiting for it. Every other file of this app is a link to the reference's.
 """
 import os
 import signal
