@@ -28,6 +28,7 @@ WRONG = {  # app -> the checks it is graded on
     "runtime_assets": ["assets"],
     "timer_in_web": ["clock"],
     "idle_clock": ["clock"],
+    "closed_connection": ["clock"],
     "inline_report": ["contract"],
     "ack_first": ["uploads", "chaos"],
     "schema_race": ["chaos"],
@@ -113,6 +114,15 @@ def test_a_clock_that_waits_before_its_first_cleanup_is_told_it_never_ran(report
     assert "read GET /cleanups for 10 s" in feedback
     assert "answered the same count every time: the cleanup did not run once" in feedback
     assert "as soon as it starts, then once every CLOCK_PERIOD seconds" in feedback
+
+
+def test_a_clock_that_dies_after_its_first_cleanup_is_told_it_exited_and_why(reports):
+    feedback = failed(reports, "closed_connection", "clock")
+    assert re.search(r"The cleanup ran 0 times; once per period would be about \d\. Meanwhile clock\.1 \(pid \d+\) "
+                     r"exited with exit code 1, although the platform had not asked it to stop\.", feedback)
+    assert "A clock that exits stops the schedule" in feedback
+    assert "psycopg.OperationalError: the connection is closed" in feedback
+    assert "Loop in clock.py" not in feedback  # it has a loop: the advice is about its error
 
 
 def test_totals_computed_in_the_request_are_caught_with_no_worker_running(reports):

@@ -28,7 +28,7 @@ TTL = 2  # SESSION_TTL the session checks give the app
 PERIOD = 1.0  # CLOCK_PERIOD the clock checks give the app
 WORK_SECONDS = 0.3  # how long summarize takes (tally.py's WORK_SECONDS, part of the contract)
 REMOVED_WITHIN = 2 * PERIOD + 3.0  # seconds a deleted upload's object may stay in the bucket
-FIRST_RUN_WITHIN = 10.0  # seconds from the clock process's start to its first cleanup
+FIRST_RUN_WITHIN = 10.0  # seconds the clock check waits for the first cleanup once the formation runs
 LONG_TTL = 60  # SESSION_TTL of the checks that restart processes, which takes seconds on a busy machine
 SHORT = {"SESSION_TTL": str(TTL), "CLOCK_PERIOD": str(PERIOD)}
 CONFIG = {"SESSION_TTL": str(LONG_TTL), "CLOCK_PERIOD": str(PERIOD)}
@@ -322,12 +322,14 @@ def assets(scenario: Scenario) -> Verdict:
 
 
 def first_run(scenario: Scenario, within: float) -> int | None:
-    """The count of cleanups once it first grows, read every POLL seconds for at most ``within``
-    seconds; None if it never does.
+    """The count of cleanups once the first has run (each check's database starts empty), read every
+    POLL seconds for at most ``within`` seconds; None if none runs.
 
     A process without a port is running, not ready: the clock still imports its libraries and
     connects, which takes seconds on a loaded machine. Its rate is measured from its first run."""
     deadline, start = time.monotonic() + within, cleanups(scenario)
+    if start:
+        return start
     while time.monotonic() < deadline:
         time.sleep(POLL)
         now = cleanups(scenario)
@@ -336,20 +338,36 @@ def first_run(scenario: Scenario, within: float) -> int | None:
     return None
 
 
+def too_few(did, saw, why, clock_process) -> Verdict:
+    """The clock ran the cleanup too seldom: if its process exited unasked, that is the cause to
+    name (a loop that crashed, not one that is missing), with its error below."""
+    if not clock_process.exited or clock_process.stop_requested:
+        return Verdict(False, explain(
+            did, saw, why, _("Loop in clock.py: run the cleanup, record the run (GET /cleanups counts them), "
+                             "sleep to the next period."), [clock_process]))
+    died = _("Meanwhile {said}, although the platform had not asked it to stop.",
+             said=_("{name} (pid {pid}) exited with {exit}", name=clock_process.name, pid=clock_process.pid,
+                    exit=clock_process.describe_exit()))
+    return Verdict(False, explain(
+        did, Text((saw, died), sep=" "),
+        _("A clock that exits stops the schedule: no cleanup runs until the platform starts the process "
+          "again, and most platforms wait longer after each crash before they do."),
+        _("Read the error below and fix it in clock.py. An error in one period's cleanup must not end the "
+          "loop: catch it and try again at the next period."), [clock_process]))
+
+
 def clock(scenario: Scenario) -> Verdict:
     cluster = scenario.cluster
     webs = cluster.serving()
     span = 4 * PERIOD
     before = first_run(scenario, FIRST_RUN_WITHIN)
     if before is None:
-        return Verdict(False, explain(
+        return too_few(
             _("The grader ran {webs} and one clock process with CLOCK_PERIOD={period:g}, and read GET /cleanups "
               "for {within:g} s.", webs=listing(webs), period=PERIOD, within=FIRST_RUN_WITHIN),
             _("GET /cleanups answered the same count every time: the cleanup did not run once."),
             _("The clock process must run the cleanup as soon as it starts, then once every CLOCK_PERIOD "
-              "seconds."),
-            _("Loop in clock.py: run the cleanup, record the run (GET /cleanups counts them), sleep to "
-              "the next period."), [cluster.workers["clock.1"].current]))
+              "seconds."), cluster.workers["clock.1"].current)
     started = time.monotonic()
     pause(span)
     runs = cleanups(scenario) - before
@@ -368,13 +386,12 @@ def clock(scenario: Scenario) -> Verdict:
             _("Remove the timer from app.py; run the schedule in clock.py only, and record each period's "
               "run under the period's number, so that a second clock could not run it twice.")))
     if runs < periods / 2:
-        return Verdict(False, explain(
+        return too_few(
             did, _n("The cleanup ran {count} times; once per period would be about {periods:.0f}.",
                     "The cleanup ran {count} times; once per period would be about {periods:.0f}.", runs,
                     periods=periods),
             _("The clock process must run the cleanup once every CLOCK_PERIOD seconds."),
-            _("Loop in clock.py: run the cleanup, record the run (GET /cleanups counts them), sleep to "
-              "the next period."), [cluster.workers["clock.1"].current]))
+            cluster.workers["clock.1"].current)
     rng = random.Random(scenario.seed)
     (ada,) = visitors(scenario.seed + 5, 1)
     login(scenario, ada)

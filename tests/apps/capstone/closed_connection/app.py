@@ -1,0 +1,1 @@
+../reference/app.py
